@@ -1,0 +1,76 @@
+# orchlab: two commands set everything up on a fresh machine with Python >= 3.11 and make.
+#   make lab    install, start Temporal + Prefect + JupyterLab on loopback, open labs/
+#   make test   install, then lint, types, labs freshness, platform, grader and notebook tests
+#   make demo   run lab 01's reference pipeline on both engines and grade every lab
+
+SHELL  := bash
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed
+export PREFECT_HOME := $(CURDIR)/.state/prefect-home
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export TEMPORAL_VERSION_CHECK_DISABLED := 1
+export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
+PHASE  := $(PY) -m orchlab._phase
+
+test-reset:
+	@rm -f .state/phases.tsv
+
+.PHONY: test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(STAMP): pyproject.toml requirements.lock
+	@start=$$SECONDS; \
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "orchlab needs Python >= 3.11, found " + sys.version.split()[0]' && \
+	echo "==> creating $(VENV) (pinned by requirements.lock)" && \
+	{ test -x $(PY) || $(PYTHON) -m venv $(VENV); } && \
+	{ $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>&1 | grep -v 'is ignored' || true; } && \
+	$(UV) pip install --quiet --python $(PY) -r requirements.lock && \
+	$(UV) pip install --quiet --python $(PY) --no-deps -e . && \
+	mkdir -p .state && printf 'install\t%s\t0\n' $$((SECONDS-start)) >> .state/phases.tsv && \
+	touch $@
+
+install: $(STAMP)  ## create the pinned environment in .venv
+
+lab: $(STAMP)  ## start Temporal, Prefect and JupyterLab (Ctrl-C stops them all)
+	@$(VENV)/bin/orchlab up --jupyter --foreground
+
+demo: $(STAMP)  ## run lab 01's pipeline on both engines, then grade every lab's solution and starter
+	@$(VENV)/bin/orchlab demo
+
+assign: $(STAMP)  ## regenerate labs/ from solutions/
+	@$(VENV)/bin/labgrader assign
+
+lint: $(STAMP)
+	@$(PHASE) lint -- $(VENV)/bin/ruff check platform grading
+	@$(PHASE) format -- $(VENV)/bin/ruff format --check platform grading
+
+typecheck: $(STAMP)
+	@$(PHASE) mypy -- $(VENV)/bin/mypy
+
+labs-check: $(STAMP)
+	@$(PHASE) labs-fresh -- $(VENV)/bin/labgrader assign --check
+
+validate: $(STAMP)
+	@$(PHASE) validate -- $(VENV)/bin/labgrader validate --all
+
+test-platform: $(STAMP)
+	@$(PHASE) platform-tests -- $(PY) -m pytest platform/tests -q
+
+test-grader: $(STAMP)
+	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q
+
+test-notebooks: $(STAMP)
+	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q -p no:asyncio
+
+test: test-reset $(STAMP) lint typecheck labs-check test-platform test-grader test-notebooks validate  ## install, then run the whole suite
+	@$(PY) -m orchlab._phase --summary
+
+clean:  ## remove the environment and all local state
+	rm -rf $(VENV) .state

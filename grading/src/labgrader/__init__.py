@@ -1,0 +1,3 @@
+"""labgrader: assign, check and grade orchlab's notebook labs."""
+
+__all__: list[str] = []

@@ -1,0 +1,47 @@
+"""Time the phases of ``make test`` and print where the time went.
+
+Usage: ``python -m orchlab._phase NAME -- CMD ...`` runs CMD, prints its wall time and
+appends it to ``.state/phases.tsv``; ``python -m orchlab._phase --summary`` prints the table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+_LOG = Path(".state/phases.tsv")
+
+
+def _summary() -> int:
+    rows = [line.split("\t") for line in _LOG.read_text().splitlines()] if _LOG.exists() else []
+    total = sum(float(r[1]) for r in rows)
+    print("\nphase times")
+    for name, seconds, rc in rows:
+        flag = "" if rc == "0" else f"  (exit {rc})"
+        print(f"  {name:<16}{float(seconds):8.1f} s{flag}")
+    print(f"  {'total':<16}{total:8.1f} s")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--summary"]:
+        return _summary()
+    if len(argv) < 3 or argv[1] != "--":
+        print("usage: python -m orchlab._phase NAME -- CMD ... | --summary", file=sys.stderr)
+        return 2
+    name, cmd = argv[0], argv[2:]
+    print(f"==> {name}: {' '.join(cmd)}", flush=True)
+    start = time.monotonic()
+    rc = subprocess.call(cmd)
+    elapsed = time.monotonic() - start
+    _LOG.parent.mkdir(parents=True, exist_ok=True)
+    with _LOG.open("a") as fh:
+        fh.write(f"{name}\t{elapsed:.1f}\t{rc}\n")
+    print(f"<== {name}: {elapsed:.1f} s{'' if rc == 0 else f', exit {rc}'}", flush=True)
+    return rc
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

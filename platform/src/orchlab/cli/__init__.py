@@ -1,0 +1,35 @@
+"""The ``orchlab`` command line: services (up, down, status), pipelines (run) and the demo.
+
+Each command group lives in its own module and registers itself on :data:`app`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="orchlab",
+    help="orchlab: run ML pipelines on Prefect or Temporal, and manage the embedded engines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported for their side effect of adding commands to ``app``.
+    from orchlab.cli import services  # noqa: F401
+
+    try:
+        from orchlab.cli import run  # noqa: F401
+    except ImportError:  # pragma: no cover - the pipelines CLI is optional while it is built
+        pass
+
+
+def main() -> None:
+    """Entry point of the ``orchlab`` console script."""
+    _register()
+    app()
+
+
+__all__ = ["app", "main"]
