@@ -29,7 +29,7 @@ class Profile(StrEnum):
 class Settings(BaseSettings):
     """orchlab's settings. Construct with keyword overrides, or let the environment fill it."""
 
-    model_config = SettingsConfigDict(env_prefix="ORCHLAB_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="ORCHLAB_", extra="ignore", populate_by_name=True)
 
     profile: Profile = Profile.DEV
     """The deployment profile: dev, test or prod."""

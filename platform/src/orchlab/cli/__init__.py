@@ -5,6 +5,8 @@ Each command group lives in its own module and registers itself on :data:`app`.
 
 from __future__ import annotations
 
+import contextlib
+
 import typer
 
 app = typer.Typer(
@@ -20,10 +22,8 @@ def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
     from orchlab.cli import services  # noqa: F401
 
-    try:
+    with contextlib.suppress(ImportError):  # the pipelines CLI lands separately
         from orchlab.cli import run  # noqa: F401
-    except ImportError:  # pragma: no cover - the pipelines CLI is optional while it is built
-        pass
 
 
 def main() -> None:

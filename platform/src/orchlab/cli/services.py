@@ -1,0 +1,162 @@
+"""``orchlab up``, ``down``, ``status`` and ``exec``: the embedded engines from the shell."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchlab.cli import app
+from orchlab.config import get_settings
+from orchlab.errors import OrchlabError
+from orchlab.runtime import ServiceRecord, Stack, read_stack, stop_stack
+from orchlab.runtime._process import port_open
+
+console = Console()
+err = Console(stderr=True)
+
+
+def _show(records: Mapping[str, ServiceRecord]) -> None:
+    table = Table(title="orchlab services")
+    table.add_column("service")
+    table.add_column("pid", justify="right")
+    table.add_column("open this in a browser")
+    table.add_column("clients connect to")
+    for name, rec in records.items():
+        if name == "jupyter":
+            table.add_row(name, str(rec.pid), rec.url, "")
+        else:
+            table.add_row(name, str(rec.pid), rec.extra.get("ui", ""), rec.url)
+    console.print(table)
+
+
+@app.command()
+def up(
+    jupyter: Annotated[
+        bool, typer.Option("--jupyter", help="Also start JupyterLab on labs/.")
+    ] = False,
+    foreground: Annotated[
+        bool,
+        typer.Option("--foreground", help="Stay in the foreground; Ctrl-C stops everything."),
+    ] = False,
+    labs_dir: Annotated[Path, typer.Option(help="The folder JupyterLab serves.")] = Path("labs"),
+) -> None:
+    """Start Temporal (with its Web UI), Prefect (with its UI) and optionally JupyterLab.
+
+    Everything binds to 127.0.0.1 and keeps its state in .state/ (ORCHLAB_STATE_DIR).
+    Ports come from ORCHLAB_TEMPORAL_PORT, ORCHLAB_TEMPORAL_UI_PORT, ORCHLAB_PREFECT_PORT and
+    ORCHLAB_JUPYTER_PORT (a free port is used when one is busy). With TEMPORAL_ADDRESS or
+    PREFECT_API_URL set, that engine is used instead of started.
+    """
+    try:
+        settings = get_settings()
+        stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir)
+        running = read_stack(stack.state_dir)
+        if running:
+            console.print(
+                "[yellow]orchlab is already running[/] (stop it with Ctrl-C in its "
+                "terminal, or `orchlab down`):"
+            )
+            _show(running)
+            return
+        with console.status(
+            "starting Temporal, Prefect"
+            + (" and JupyterLab" if jupyter else "")
+            + " (Prefect takes 10-30 s the first time)..."
+        ):
+            records = stack.start(tie_to_parent=foreground)
+    except OrchlabError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1) from None
+    for note in stack.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    _show(records)
+    if not foreground:
+        console.print("stop them with [bold]orchlab down[/]")
+        return
+    console.print("[green]ready.[/] Press Ctrl-C to stop everything.")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            dead = [s.name for s in stack.services if s.process is None or not s.process.running()]
+            if dead:
+                err.print(f"[red]{', '.join(dead)} stopped unexpectedly[/]; see .state/*/*.log")
+                break
+    finally:
+        console.print("stopping...")
+        stack.stop()
+        console.print("stopped.")
+
+
+@app.command()
+def down() -> None:
+    """Stop the services started by `orchlab up` (from any terminal)."""
+    stopped = stop_stack()
+    console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+
+
+@app.command()
+def status() -> None:
+    """Show the running services and whether each one answers. Exit 1 when none runs."""
+    records = read_stack()
+    if not records:
+        console.print("no orchlab services are running here (start them with `make lab`)")
+        raise typer.Exit(1)
+    _show(records)
+    for name, rec in records.items():
+        if name == "temporal":
+            host, _, port = rec.url.rpartition(":")
+            ok = port_open(host, int(port))
+            console.print(f"{name}: {'answers' if ok else '[red]not answering[/]'}")
+
+
+@app.command(
+    "exec",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def exec_(ctx: typer.Context) -> None:
+    """Run a command with private, headless engines: `orchlab exec -- pytest ...`.
+
+    Starts a Temporal dev server and a Prefect server (no UIs) in a temporary state folder,
+    runs the command with TEMPORAL_ADDRESS and PREFECT_API_URL set, stops both, and exits
+    with the command's exit code. This is how `make test` shares one set of engines
+    between all its phases.
+    """
+    import tempfile
+
+    from orchlab.runtime import PrefectServer, TemporalDevServer
+
+    argv = list(ctx.args)
+    if not argv:
+        err.print("usage: orchlab exec -- COMMAND [ARGS...]")
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="orchlab-exec-") as tmp:
+        env = dict(os.environ)
+        try:
+            with console.status("starting engines..."):
+                temporal = TemporalDevServer(Path(tmp) / "temporal").start()
+                prefect = PrefectServer(Path(tmp) / "prefect", ui=False).start()
+        except OrchlabError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(1) from None
+        env["TEMPORAL_ADDRESS"] = temporal.address
+        env["PREFECT_API_URL"] = prefect.api_url
+        try:
+            rc = subprocess.call(argv, env=env)
+        finally:
+            prefect.stop()
+            temporal.stop()
+    raise typer.Exit(rc)
+
+
+__all__ = ["down", "exec_", "status", "up"]

@@ -1,0 +1,8 @@
+"""Testing helpers for pipelines built on orchlab: shared engine fixtures for pytest.
+
+``pytest_plugins = ["orchlab.testing.fixtures"]`` in a ``conftest.py`` gives a test session
+``temporal_address``, ``temporal_client``, ``temporal_time_skipping``, ``prefect_api_url``
+and ``task_queue``.
+"""
+
+__all__: list[str] = []

