@@ -20,7 +20,7 @@ PHASE  := $(PY) -m orchlab._phase
 test-reset:
 	@rm -f .state/phases.tsv
 
-.PHONY: test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
+.PHONY: test-with-engines test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -69,8 +69,12 @@ test-grader: $(STAMP)
 test-notebooks: $(STAMP)
 	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q -p no:asyncio
 
-test: test-reset $(STAMP) lint typecheck labs-check test-platform test-grader test-notebooks validate  ## install, then run the whole suite
-	@$(PY) -m orchlab._phase --summary
+test: test-reset $(STAMP) lint typecheck labs-check  ## install, then run the whole suite
+	@# One Temporal dev server and one Prefect server, shared by every phase below.
+	@$(VENV)/bin/orchlab exec -- $(MAKE) -k --no-print-directory test-with-engines; \
+	rc=$$?; $(PHASE) --summary; exit $$rc
+
+test-with-engines: test-platform test-grader test-notebooks validate
 
 clean:  ## remove the environment and all local state
 	rm -rf $(VENV) .state

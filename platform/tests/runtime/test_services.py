@@ -34,8 +34,9 @@ async def test_dev_server_keeps_workflows_across_a_restart(tmp_path: Path) -> No
 
 def test_busy_port_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     with TemporalDevServer(tmp_path / "a") as first:
+        second = TemporalDevServer(tmp_path / "b", port=first.port)
         with pytest.raises(ServiceError, match=f"port {first.port} .* already in use"):
-            TemporalDevServer(tmp_path / "b", port=first.port).start()
+            second.start()
 
 
 def test_ui_is_served_when_asked(tmp_path: Path) -> None:

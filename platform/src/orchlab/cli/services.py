@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
@@ -143,6 +144,7 @@ def exec_(ctx: typer.Context) -> None:
     with tempfile.TemporaryDirectory(prefix="orchlab-exec-") as tmp:
         env = dict(os.environ)
         try:
+            started = time.monotonic()
             with console.status("starting engines..."):
                 temporal = TemporalDevServer(Path(tmp) / "temporal").start()
                 prefect = PrefectServer(Path(tmp) / "prefect", ui=False).start()
@@ -151,6 +153,10 @@ def exec_(ctx: typer.Context) -> None:
             raise typer.Exit(1) from None
         env["TEMPORAL_ADDRESS"] = temporal.address
         env["PREFECT_API_URL"] = prefect.api_url
+        console.print(
+            f"engines ready in {time.monotonic() - started:.1f} s: Temporal {temporal.address}, "
+            f"Prefect {prefect.api_url}"
+        )
         try:
             rc = subprocess.call(argv, env=env)
         finally:
