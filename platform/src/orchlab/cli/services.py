@@ -13,30 +13,30 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from orchlab.cli import app
 from orchlab.config import get_settings
 from orchlab.errors import OrchlabError
 from orchlab.runtime import ServiceRecord, Stack, read_stack, stop_stack
-from orchlab.runtime._process import port_open
+from orchlab.runtime.stack import answers
 
 console = Console()
 err = Console(stderr=True)
 
 
+_LABELS = {"temporal": "Temporal", "prefect": "Prefect", "jupyter": "JupyterLab"}
+
+
 def _show(records: Mapping[str, ServiceRecord]) -> None:
-    table = Table(title="orchlab services")
-    table.add_column("service")
-    table.add_column("pid", justify="right")
-    table.add_column("open this in a browser")
-    table.add_column("clients connect to")
+    # Plain lines, never a table: a URL with a token must not be truncated or wrapped.
     for name, rec in records.items():
+        label = _LABELS.get(name, name)
         if name == "jupyter":
-            table.add_row(name, str(rec.pid), rec.url, "")
+            line = f"  {label:<11} {rec.url}"
         else:
-            table.add_row(name, str(rec.pid), rec.extra.get("ui", ""), rec.url)
-    console.print(table)
+            kind = "address" if name == "temporal" else "API"
+            line = f"  {label:<11} UI {rec.extra.get('ui', '-'):<26} {kind} {rec.url}"
+        console.print(f"{line}   [dim](pid {rec.pid})[/]", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -114,11 +114,11 @@ def status() -> None:
         console.print("no orchlab services are running here (start them with `make lab`)")
         raise typer.Exit(1)
     _show(records)
-    for name, rec in records.items():
-        if name == "temporal":
-            host, _, port = rec.url.rpartition(":")
-            ok = port_open(host, int(port))
-            console.print(f"{name}: {'answers' if ok else '[red]not answering[/]'}")
+    silent = [name for name, rec in records.items() if not answers(rec)]
+    if silent:
+        err.print(f"[red]not answering:[/] {', '.join(silent)} (see the logs under .state/)")
+        raise typer.Exit(1)
+    console.print("all services answer")
 
 
 @app.command(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from orchlab.config import Settings
 from orchlab.errors import ServiceError
-from orchlab.runtime._process import pid_alive, port_open, stop_group
+from orchlab.runtime._process import http_ok, pid_alive, port_open, stop_group
 from orchlab.runtime.services import (
     EmbeddedService,
     JupyterLab,
@@ -95,6 +95,15 @@ def stop_stack(state_dir: Path | None = None) -> list[str]:
 def _host_port(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def answers(record: ServiceRecord) -> bool:
+    """Whether a recorded service answers right now (its port, health or status endpoint)."""
+    if record.name == "temporal":
+        return port_open(*_host_port(record.url))
+    if record.name == "prefect":
+        return http_ok(f"{record.url}/health")
+    return http_ok(record.url.replace("/lab?", "/api/status?"))
 
 
 def temporal_address(state_dir: Path | None = None) -> str:
@@ -279,6 +288,7 @@ class Stack:
 
 __all__ = [
     "Stack",
+    "answers",
     "clear_stack",
     "ensure_prefect",
     "ensure_temporal",
