@@ -1,0 +1,407 @@
+"""The pytest plugin that lab checks run under: ``pytest -p labgrader.pytest_plugin``.
+
+It provides:
+
+* the ``check`` marker every check carries::
+
+      @pytest.mark.check(exercise="dag-order", points=2)               # visible
+      @pytest.mark.check(exercise="dag-order", points=1, hidden=True)  # hidden
+
+* the ``nb`` fixture: the module built from the notebook's code cells (cells tagged
+  ``demo`` or ``check`` and IPython magics left out), executed afresh for each check;
+* orchlab's service fixtures (``temporal_address``, ``temporal_client``,
+  ``temporal_time_skipping``, ``prefect_api_url``, ``task_queue``), re-exported from
+  :mod:`orchlab.testing.fixtures`;
+* options to use it by hand: ``--notebook PATH`` (the notebook ``nb`` is built from),
+  ``--exercise ID`` (run one exercise's checks) and ``--visible-only``;
+* the harness: when labgrader runs the checks it passes a results file and a key; every
+  record the plugin writes there is signed, so a point counts only if this harness recorded
+  the check as passed in that run.
+
+Share helpers between the check files of a lab through fixtures in a ``conftest.py``: the
+checks are imported with ``--import-mode=importlib``, so sibling modules are not importable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+import pytest
+
+from labgrader.errors import NotebookImportError
+from labgrader.notebook import ModuleLoader, build_submission, read_notebook, write_submission
+
+CHECK_MARKER = "check"
+"""The marker name: ``@pytest.mark.check(exercise=..., points=..., hidden=False)``."""
+ORCHLAB_FIXTURES = (
+    "temporal_address",
+    "temporal_client",
+    "temporal_time_skipping",
+    "prefect_api_url",
+    "task_queue",
+)
+"""The service fixtures re-exported from :mod:`orchlab.testing.fixtures`."""
+_MAX_MESSAGE = 2000
+
+
+class Recorder(Protocol):
+    """Where the harness writes its records."""
+
+    def emit(self, record: dict[str, Any]) -> None:
+        """Write one record."""
+
+
+def sign(key: bytes, payload: str) -> str:
+    """Return the hex HMAC-SHA256 of a record's payload."""
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class FileRecorder:
+    """Appends signed records to a file, one JSON line each, unbuffered.
+
+    Each line is ``<hmac> <payload>``; records are numbered, so a dropped, reordered or
+    forged line is detected by :func:`read_records`. Writes go straight to the file
+    descriptor: a process that dies mid-run leaves every record written so far.
+
+    Args:
+        path: The results file.
+        key: The secret the parent shares with the harness.
+    """
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._key = key
+        self._seq = 0
+
+    def emit(self, record: dict[str, Any]) -> None:
+        """Sign and append one record."""
+        payload = json.dumps({**record, "seq": self._seq}, sort_keys=True)
+        self._seq += 1
+        os.write(self._fd, f"{sign(self._key, payload)} {payload}\n".encode())
+
+
+def read_records(path: Path, key: bytes) -> list[dict[str, Any]]:
+    """Read and verify the records a :class:`FileRecorder` wrote.
+
+    Raises:
+        ValueError: When a line is garbled, unsigned, forged or out of sequence.
+    """
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        mac, _, payload = line.partition(" ")
+        if not hmac.compare_digest(mac, sign(key, payload)):
+            raise ValueError(f"record {number} of the results file is not the harness's own")
+        record = json.loads(payload)
+        if record.get("seq") != number - 1:
+            raise ValueError(f"record {number} of the results file is out of sequence")
+        records.append(record)
+    return records
+
+
+@dataclass
+class MemoryRecorder:
+    """Keeps records in a list (for checks run inside the notebook's own kernel)."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    """The records, in order."""
+
+    def emit(self, record: dict[str, Any]) -> None:
+        """Keep one record."""
+        self.records.append(dict(record))
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """A collected check's marker."""
+
+    nodeid: str
+    exercise: str
+    points: float
+    hidden: bool
+
+
+@dataclass
+class _Outcome:
+    called: bool = False
+    failed: bool = False
+    message: str = ""
+
+
+@dataclass
+class _State:
+    recorder: Recorder | None = None
+    checks: dict[str, CheckInfo] = field(default_factory=dict)
+    outcomes: dict[str, _Outcome] = field(default_factory=dict)
+
+
+SOURCE_KEY = pytest.StashKey[Callable[[], ModuleType]]()
+"""The stash entry holding the function that builds the ``nb`` module."""
+RECORDER_KEY = pytest.StashKey[Recorder]()
+"""The stash entry holding the recorder, when something set it before configure."""
+_STATE_KEY = pytest.StashKey[_State]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add labgrader's options."""
+    group = parser.getgroup("labgrader", "labgrader lab checks")
+    group.addoption(
+        "--notebook",
+        dest="labgrader_notebook",
+        metavar="PATH",
+        default=None,
+        help="build the `nb` fixture from this notebook's code cells",
+    )
+    group.addoption(
+        "--exercise",
+        dest="labgrader_exercise",
+        metavar="ID",
+        default=None,
+        help="run only the checks of this exercise",
+    )
+    group.addoption(
+        "--visible-only",
+        dest="labgrader_visible_only",
+        action="store_true",
+        help="skip hidden checks, as learners see them",
+    )
+    # Used by labgrader's harness only.
+    group.addoption("--labgrader-submission", default=None, help=argparse.SUPPRESS)
+    group.addoption("--labgrader-results", default=None, help=argparse.SUPPRESS)
+    group.addoption("--labgrader-key-fd", type=int, default=None, help=argparse.SUPPRESS)
+    group.addoption("--labgrader-no-services", action="store_true", help=argparse.SUPPRESS)
+
+
+def _read_key(fd: int) -> bytes:
+    with os.fdopen(fd, "rb") as pipe:
+        return pipe.read().strip()
+
+
+def _use_orchlab_fixtures(config: pytest.Config) -> None:
+    manager = config.pluginmanager
+    asyncio_plugin = sys.modules.get("pytest_asyncio.plugin")
+    if not manager.has_plugin("asyncio") and not (
+        asyncio_plugin and manager.is_registered(asyncio_plugin)
+    ):
+        # The service fixtures are async; with plugin autoload off, load pytest-asyncio here.
+        manager.import_plugin("pytest_asyncio.plugin")
+    manager.import_plugin("orchlab.testing.fixtures")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; set up the notebook source, the recorder and the fixtures."""
+    config.addinivalue_line(
+        "markers",
+        f"{CHECK_MARKER}(exercise, points, hidden=False): a graded check of a lab exercise",
+    )
+    state = _State(recorder=config.stash.get(RECORDER_KEY, None))
+    config.stash[_STATE_KEY] = state
+    results = config.getoption("labgrader_results")
+    key_fd = config.getoption("labgrader_key_fd")
+    if results and key_fd is not None:
+        state.recorder = FileRecorder(Path(results), _read_key(key_fd))
+    if SOURCE_KEY not in config.stash:
+        submission = config.getoption("labgrader_submission")
+        notebook = config.getoption("labgrader_notebook")
+        if notebook and not submission:
+            folder = Path(tempfile.mkdtemp(prefix="labgrader-"))
+            submission = str(
+                write_submission(build_submission(read_notebook(Path(notebook))), folder)
+            )
+        if submission:
+            config.stash[SOURCE_KEY] = ModuleLoader(Path(submission)).load
+    if not config.getoption("labgrader_no_services"):
+        _use_orchlab_fixtures(config)
+
+
+def _marker_info(item: pytest.Item) -> CheckInfo | str:
+    """Read a check's marker, or return what is wrong with it."""
+    marker = item.get_closest_marker(CHECK_MARKER)
+    where = item.nodeid
+    if marker is None:
+        return (
+            f"{where} has no @pytest.mark.{CHECK_MARKER}(exercise=..., points=...) marker: "
+            "every check needs one"
+        )
+    exercise = marker.kwargs.get("exercise", marker.args[0] if marker.args else None)
+    points = marker.kwargs.get("points", marker.args[1] if len(marker.args) > 1 else None)
+    hidden = marker.kwargs.get("hidden", False)
+    if not isinstance(exercise, str) or not exercise:
+        return f"{where}: the check marker needs exercise='<exercise-id>'"
+    if isinstance(points, bool) or not isinstance(points, int | float) or points <= 0:
+        return f"{where}: the check marker needs points=<a number above 0>, got {points!r}"
+    if not isinstance(hidden, bool):
+        return f"{where}: the check marker's hidden must be True or False, got {hidden!r}"
+    return CheckInfo(item.nodeid, exercise, float(points), hidden)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the selected checks (by exercise and visibility); report malformed markers."""
+    state = config.stash[_STATE_KEY]
+    exercise = config.getoption("labgrader_exercise")
+    visible_only = config.getoption("labgrader_visible_only")
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        info = _marker_info(item)
+        if isinstance(info, str):
+            if state.recorder is not None:
+                state.recorder.emit({"event": "error", "message": info})
+            deselected.append(item)
+        elif (exercise and info.exercise != exercise) or (visible_only and info.hidden):
+            deselected.append(item)
+        else:
+            state.checks[item.nodeid] = info
+            selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+    if state.recorder is not None:
+        state.recorder.emit(
+            {
+                "event": "collected",
+                "checks": [
+                    [c.nodeid, c.exercise, c.points, c.hidden] for c in state.checks.values()
+                ],
+            }
+        )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """Record a check file that could not be collected (an instructor's error)."""
+    report = yield
+    state = collector.config.stash.get(_STATE_KEY, None)
+    if report.failed and state is not None and state.recorder is not None:
+        lines = [line for line in str(report.longrepr).strip().splitlines() if line.strip()]
+        detail = lines[-1].removeprefix("E").strip() if lines else "unknown error"
+        state.recorder.emit(
+            {"event": "error", "message": f"cannot collect {report.nodeid}: {detail}"}
+        )
+    return report
+
+
+def first_line(text: str) -> str:
+    """Return the first non-empty line of a text."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def failure_message(exc: BaseException) -> str:
+    """Say why a check failed in plain words: the assertion message, or the error's first line."""
+    if isinstance(exc, pytest.skip.Exception):
+        return f"skipped: {exc.msg}"
+    if isinstance(exc, pytest.fail.Exception | NotebookImportError):
+        text = str(exc).strip()
+    elif isinstance(exc, AssertionError):
+        # pytest's rewritten assert gives "<message>\nassert <explanation>": keep the message.
+        text = str(exc).strip()
+        head, sep, _ = text.partition("\nassert ")
+        text = head if sep else first_line(text)
+        text = text or "assertion failed"
+    else:
+        line = first_line(str(exc))
+        text = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Note each phase's outcome and the first failure's message."""
+    report = yield
+    state = item.config.stash[_STATE_KEY]
+    outcome = state.outcomes.setdefault(item.nodeid, _Outcome())
+    if report.failed or report.skipped:
+        if not outcome.failed:
+            message = (
+                failure_message(call.excinfo.value)
+                if call.excinfo
+                else first_line(report.longreprtext)
+            )
+            if (
+                call.when == "setup"
+                and call.excinfo
+                and not call.excinfo.errisinstance((NotebookImportError, pytest.skip.Exception))
+            ):
+                message = f"the check could not start: {message}"
+            elif call.when == "teardown":
+                message = f"the check's clean-up failed: {message}"
+            outcome.message = message
+        outcome.failed = True
+    elif call.when == "call":
+        outcome.called = True
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """Record that a check began and, once all its phases ran, whether it passed."""
+    state = item.config.stash[_STATE_KEY]
+    if state.recorder is not None:
+        state.recorder.emit({"event": "begin", "nodeid": item.nodeid})
+    result = yield
+    outcome = state.outcomes.get(item.nodeid, _Outcome())
+    if state.recorder is not None:
+        state.recorder.emit(
+            {
+                "event": "result",
+                "nodeid": item.nodeid,
+                "passed": outcome.called and not outcome.failed,
+                "message": outcome.message,
+            }
+        )
+    return result
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record that the run completed."""
+    state = session.config.stash.get(_STATE_KEY, None)
+    if state is not None and state.recorder is not None:
+        state.recorder.emit({"event": "done", "exitstatus": int(exitstatus)})
+
+
+@pytest.fixture
+def nb(request: pytest.FixtureRequest) -> ModuleType:
+    """The learner's notebook as a module, executed afresh for this check.
+
+    Raises:
+        NotebookImportError: When the notebook's code fails; every check using it fails
+            with a message naming the cell and the error.
+    """
+    load = request.config.stash.get(SOURCE_KEY, None)
+    if load is None:
+        pytest.fail(
+            "no notebook to check: run with --notebook PATH (or through labgrader)", pytrace=False
+        )
+    return load()
+
+
+__all__ = [
+    "CHECK_MARKER",
+    "ORCHLAB_FIXTURES",
+    "RECORDER_KEY",
+    "SOURCE_KEY",
+    "CheckInfo",
+    "FileRecorder",
+    "MemoryRecorder",
+    "Recorder",
+    "failure_message",
+    "nb",
+    "read_records",
+]

@@ -1,0 +1,139 @@
+"""Rich tables for results: what ``labgrader check``, ``validate`` and ``assign`` print.
+
+In Jupyter, rich renders the same tables as HTML below the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from labgrader.assign import AssignReport, FileState
+from labgrader.results import GradeResult, RunStatus
+from labgrader.validate import ValidationReport
+
+
+def _pts(value: float) -> str:
+    return f"{value:g}"
+
+
+def result_table(result: GradeResult, *, title: str | None = None) -> Table:
+    """One row per exercise: passed or failed, points, and why each failing check failed."""
+    table = Table(title=title or f"{result.lab}: {result.notebook}", title_justify="left")
+    table.add_column("exercise", style="bold")
+    table.add_column("result")
+    table.add_column("points", justify="right")
+    table.add_column("why it failed", overflow="fold")
+    ran = result.status is RunStatus.OK
+    for ex in result.exercises:
+        verdict = (
+            Text("passed", style="green") if ex.passed and ran else Text("failed", style="red")
+        )
+        reasons = [f"{c.name.rpartition('::')[2]}: {c.message}" for c in ex.checks if not c.passed]
+        table.add_row(
+            ex.exercise, verdict, f"{_pts(ex.points)}/{_pts(ex.max_points)}", "\n".join(reasons)
+        )
+    return table
+
+
+def print_result(
+    result: GradeResult,
+    *,
+    exercise: str | None = None,
+    exercises: Sequence[str] = (),
+    console: Console | None = None,
+) -> None:
+    """Print a result: its table, the total, and what went wrong with the run if anything."""
+    console = console or Console()
+    if not result.checks and result.status is RunStatus.OK:
+        scope = f"exercise {exercise!r}" if exercise else "this lab"
+        known = f" (the notebook's exercises: {', '.join(exercises)})" if exercises else ""
+        console.print(
+            Text(f"no checks to run for {scope} in lab {result.lab}{known}", style="yellow")
+        )
+        return
+    console.print(result_table(result))
+    if result.status is not RunStatus.OK:
+        console.print(Text(f"run {result.status.value}: {result.message}", style="red"))
+    for note in result.notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    style = "green" if result.passed else "red"
+    console.print(
+        Text(f"{_pts(result.points)}/{_pts(result.max_points)} points", style=f"bold {style}")
+        + Text(f" in {result.duration:.1f} s", style="dim")
+    )
+
+
+def validation_table(report: ValidationReport) -> Table:
+    """One row per solution notebook: solution score, starter score, maximum, verdict."""
+    table = Table(title="labgrader validate", title_justify="left")
+    for column in ("lab", "notebook", "solution", "starter", "max", "result"):
+        table.add_column(
+            column, justify="right" if column in {"solution", "starter", "max"} else "left"
+        )
+    for n in report.notebooks:
+        verdict = (
+            Text("ok", style="green")
+            if n.ok
+            else Text(f"{len(n.problems)} problem(s)", style="red")
+        )
+        table.add_row(
+            n.lab,
+            n.notebook,
+            _pts(n.solution.points),
+            _pts(n.starter.points),
+            _pts(n.solution.max_points),
+            verdict,
+        )
+    return table
+
+
+def print_validation(report: ValidationReport, *, console: Console | None = None) -> None:
+    """Print the validation table, then every problem found."""
+    console = console or Console()
+    console.print(validation_table(report))
+    for n in report.notebooks:
+        for problem in n.problems:
+            console.print(Text(f"{n.lab}: {problem}", style="red"))
+
+
+def print_assign(report: AssignReport, *, check: bool, console: Console | None = None) -> None:
+    """Print what assign wrote, kept, or (with ``check``) found out of date."""
+    console = console or Console()
+    for f in report.files:
+        if f.state is FileState.FRESH:
+            continue
+        if f.state is FileState.WRITTEN:
+            console.print(f"wrote {f.path}")
+        elif f.state is FileState.KEPT:
+            console.print(
+                Text(
+                    f"kept {f.path}: it has outputs (someone's work); --force overwrites it",
+                    style="yellow",
+                )
+            )
+        elif f.state is FileState.EXTRA:
+            console.print(
+                Text(
+                    f"{f.path} has no solution notebook in solutions/{f.lab}/: delete it",
+                    style="red",
+                )
+            )
+        else:
+            console.print(
+                Text(
+                    f"{f.path} is {f.state.value}: run `labgrader assign` to regenerate it",
+                    style="red",
+                )
+            )
+    if check and report.ok:
+        count = len(report.files)
+        console.print(
+            Text(f"labs are up to date ({count} notebook{'s' * (count != 1)})", style="green")
+        )
+
+
+__all__ = ["print_assign", "print_result", "print_validation", "result_table", "validation_table"]

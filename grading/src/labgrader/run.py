@@ -1,0 +1,331 @@
+"""Run a lab's checks against one notebook in a child process, and read what it recorded.
+
+The child is ``python -m pytest -p labgrader.pytest_plugin`` in a temporary folder holding
+a copy of the checks and the module built from the notebook. The parent passes it a
+results file and, through a pipe, a fresh key; the harness signs every record it writes.
+A point counts only if the harness recorded that check as passed and the run completed:
+a crash, an early exit, a hang past the time limit, or a missing, garbled or forged record
+earns nothing and still yields one row per check, with a message.
+
+pytest's plugin autoload is turned off in the child (other installed plugins cost seconds
+at start-up); pytest-asyncio and orchlab's service fixtures are loaded only when the
+checks use them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from labgrader.errors import LabNotFound
+from labgrader.notebook import Submission, write_submission
+from labgrader.pytest_plugin import ORCHLAB_FIXTURES, read_records
+from labgrader.results import CheckResult, RunStatus
+
+DEFAULT_TIMEOUT = 300.0
+"""Seconds one notebook's check run may take before it is stopped."""
+
+_SERVICE_FIXTURES = {
+    "temporal_address": "temporal",
+    "temporal_client": "temporal",
+    "prefect_api_url": "prefect",
+}
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
+_SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
+@dataclass(frozen=True)
+class ChecksInfo:
+    """What a lab's checks need, read from their source without importing them."""
+
+    asyncio: bool
+    """Some check or fixture is a coroutine (``async def``): load pytest-asyncio."""
+    orchlab_fixtures: bool
+    """Some check uses orchlab's service fixtures: load them."""
+    services: frozenset[str]
+    """The engines the checks need: ``temporal``, ``prefect``."""
+
+
+def scan_checks(checks_dir: Path) -> ChecksInfo:
+    """Read a checks folder's Python files for what they need.
+
+    Raises:
+        LabNotFound: When the folder does not exist or holds no ``test_*.py``.
+    """
+    if not checks_dir.is_dir() or not any(checks_dir.rglob("test_*.py")):
+        raise LabNotFound(
+            f"no checks found: expected {checks_dir.name}/test_*.py in the checks folder"
+        )
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(checks_dir.rglob("*.py")))
+    used = {name for name in ORCHLAB_FIXTURES if re.search(rf"\b{name}\b", text)}
+    return ChecksInfo(
+        asyncio=bool(re.search(r"\basync\s+def\b", text)) or bool(used),
+        orchlab_fixtures=bool(used),
+        services=frozenset(_SERVICE_FIXTURES[n] for n in used if n in _SERVICE_FIXTURES),
+    )
+
+
+def pytest_ini(info: ChecksInfo) -> str:
+    """The pytest configuration check runs use, independent of the course's own."""
+    lines = [
+        "[pytest]",
+        "python_files = test_*.py",
+        "filterwarnings =",
+        "    ignore::DeprecationWarning",
+    ]
+    if info.asyncio:
+        lines += [
+            "asyncio_mode = auto",
+            "asyncio_default_fixture_loop_scope = session",
+            "asyncio_default_test_loop_scope = session",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def pytest_args(
+    info: ChecksInfo, *, ini: Path, checks: Path, exercise: str | None, visible_only: bool
+) -> list[str]:
+    """The pytest arguments of a check run (without the harness's own options)."""
+    args = [
+        "-p",
+        "labgrader.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "-c",
+        str(ini),
+        "--rootdir",
+        str(checks),
+        "--import-mode=importlib",
+        "-q",
+        "--no-header",
+        "-rN",
+    ]
+    if info.asyncio:
+        args += ["-p", "pytest_asyncio.plugin"]
+    if not info.orchlab_fixtures:
+        args.append("--labgrader-no-services")
+    if exercise:
+        args += ["--exercise", exercise]
+    if visible_only:
+        args.append("--visible-only")
+    return [*args, str(checks)]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one check run gave."""
+
+    status: RunStatus
+    """How the run ended."""
+    checks: tuple[CheckResult, ...]
+    """One row per collected check; points only when the status is ok."""
+    message: str
+    """What went wrong with the run as a whole; empty when ok."""
+    duration: float
+    """Wall-clock seconds."""
+
+
+def outcome_from_records(
+    records: Sequence[Mapping[str, Any]],
+    *,
+    failure: tuple[RunStatus, str] | None = None,
+    duration: float = 0.0,
+) -> RunOutcome:
+    """Turn the harness's records into check results.
+
+    Args:
+        records: The records, in order.
+        failure: The run's status and message when the parent already knows it failed
+            (timed out, garbled records).
+        duration: Wall-clock seconds of the run.
+    """
+    collected: list[list[Any]] = []
+    results: dict[str, Mapping[str, Any]] = {}
+    errors: list[str] = []
+    running: str | None = None
+    done = False
+    for record in records:
+        event = record.get("event")
+        if event == "collected":
+            collected = list(record["checks"])
+        elif event == "begin":
+            running = str(record["nodeid"])
+        elif event == "result":
+            results[str(record["nodeid"])] = record
+            running = None
+        elif event == "error":
+            errors.append(str(record["message"]))
+        elif event == "done":
+            done = True
+    status, message = failure or (RunStatus.OK, "")
+    if failure is None:
+        missing = [c[0] for c in collected if c[0] not in results]
+        if not done:
+            status, message = RunStatus.CRASHED, "the check run ended before the harness finished"
+        elif errors:
+            status, message = RunStatus.ERROR, "; ".join(errors)
+        elif missing:
+            status, message = RunStatus.CRASHED, f"the check run stopped before {missing[0]} ran"
+    if status is not RunStatus.OK and running and running not in message:
+        message += f" (while running {running})"
+    rows = []
+    for nodeid, exercise, points, hidden in collected:
+        result = results.get(nodeid)
+        passed = status is RunStatus.OK and bool(result and result.get("passed"))
+        if status is RunStatus.OK or (result and not result.get("passed")):
+            why = str(result.get("message", "")) if result and not passed else ""
+        elif nodeid == running:
+            why = f"this check was running when the run {_ended(status)}: no points"
+        elif result:
+            why = f"passed, but the run {_ended(status)} afterwards: no points"
+        else:
+            why = f"not run: the run {_ended(status)}"
+        rows.append(
+            CheckResult(
+                str(exercise),
+                str(nodeid),
+                float(points) if passed else 0.0,
+                float(points),
+                bool(hidden),
+                passed,
+                why,
+            )
+        )
+    return RunOutcome(status, tuple(rows), message, duration)
+
+
+def _ended(status: RunStatus) -> str:
+    return {RunStatus.TIMEOUT: "timed out", RunStatus.ERROR: "failed"}.get(status, "crashed")
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    kept = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_checks(
+    submission: Submission,
+    *,
+    checks_dir: Path,
+    exercise: str | None = None,
+    include_hidden: bool = True,
+    env: Mapping[str, str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> RunOutcome:
+    """Run a lab's checks against a submission in a child process.
+
+    Args:
+        submission: The module built from the notebook.
+        checks_dir: The lab's checks folder; it is copied, never run in place.
+        exercise: Run only this exercise's checks.
+        include_hidden: Run hidden checks too.
+        env: Extra environment variables for the child (``TEMPORAL_ADDRESS``, ...).
+        timeout: Seconds before the run is stopped and scored as timed out.
+
+    Returns:
+        The outcome: status, one row per check, and a message when the run failed.
+
+    Raises:
+        LabNotFound: When ``checks_dir`` holds no checks.
+    """
+    info = scan_checks(checks_dir)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="labgrader-run-") as tmp:
+        work = Path(tmp)
+        checks = work / "checks"
+        shutil.copytree(checks_dir, checks, ignore=_IGNORE)
+        module = write_submission(submission, work)
+        ini = work / "pytest.ini"
+        ini.write_text(pytest_ini(info), encoding="utf-8")
+        results = work / "results.jsonl"
+        key = secrets.token_hex(32).encode()
+        child_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+        child_env.update(env or {})
+        child_env.update(
+            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", LABGRADER_GRADING="1", PYTHONDONTWRITEBYTECODE="1"
+        )
+        read_fd, write_fd = os.pipe()
+        os.write(write_fd, key)
+        os.close(write_fd)
+        args = pytest_args(
+            info, ini=ini, checks=checks, exercise=exercise, visible_only=not include_hidden
+        )
+        args += [
+            "--labgrader-submission",
+            str(module),
+            "--labgrader-results",
+            str(results),
+            "--labgrader-key-fd",
+            str(read_fd),
+        ]
+        with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "pytest", *args],
+                    cwd=work,
+                    env=child_env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    pass_fds=(read_fd,),
+                    start_new_session=True,
+                )
+            finally:
+                os.close(read_fd)
+            failure: tuple[RunStatus, str] | None = None
+            try:
+                code = proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                proc.wait()
+                failure = (RunStatus.TIMEOUT, f"the check run was stopped after {timeout:g} s")
+            else:
+                _kill_group(proc)  # whatever the checks or the notebook left running
+        duration = time.monotonic() - started
+        try:
+            records = read_records(results, key) if results.exists() else []
+        except (ValueError, KeyError) as exc:
+            return outcome_from_records(
+                [],
+                failure=(RunStatus.CRASHED, f"the results file is garbled or forged: {exc}"),
+                duration=duration,
+            )
+        outcome = outcome_from_records(records, failure=failure, duration=duration)
+        if outcome.status is RunStatus.CRASHED and failure is None:
+            detail = _tail(work / "stderr.txt") or _tail(work / "stdout.txt")
+            message = f"{outcome.message} (exit code {code})" + (f": {detail}" if detail else "")
+            outcome = RunOutcome(outcome.status, outcome.checks, message, duration)
+        return outcome
+
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ChecksInfo",
+    "RunOutcome",
+    "outcome_from_records",
+    "pytest_args",
+    "pytest_ini",
+    "run_checks",
+    "scan_checks",
+]
