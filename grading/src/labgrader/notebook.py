@@ -214,13 +214,15 @@ def _strip_magics(source: str) -> str | None:
 
 def _needs_event_loop(code: str) -> bool:
     """Whether a cell only compiles with top-level ``await`` (it runs something, like a demo)."""
+    if "await" not in code and "async" not in code:
+        return False
     try:
-        ast.parse(code)
+        compile(code, "<cell>", "exec", dont_inherit=True)
         return False
     except SyntaxError:
         pass
     try:
-        compile(code, "<cell>", "exec", flags=ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+        compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError:
         return False
     return True

@@ -1,0 +1,111 @@
+"""The labgrader command: exit codes and what it prints, run as a real process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import LAB, code, solution_cells, write_notebook
+
+
+def labgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labgrader", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "", "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"},
+    )
+
+
+@pytest.fixture
+def assigned(course: Path) -> Path:
+    assert labgrader("assign", cwd=course).returncode == 0
+    return course
+
+
+def test_assign_then_check_is_clean_and_stale_files_are_named(course: Path) -> None:
+    first = labgrader("assign", cwd=course)
+    assert first.returncode == 0 and f"wrote labs/{LAB}/{LAB}.ipynb" in first.stdout
+    fresh = labgrader("assign", "--check", cwd=course)
+    assert fresh.returncode == 0 and "labs are up to date (1 notebook)" in fresh.stdout
+    write_notebook(course / "solutions" / LAB / f"{LAB}.ipynb", [*solution_cells(), code("X = 1")])
+    stale = labgrader("assign", "--check", cwd=course)
+    assert stale.returncode == 1
+    assert (
+        f"labs/{LAB}/{LAB}.ipynb is stale: run `labgrader assign` to regenerate it" in stale.stdout
+    )
+
+
+def test_assign_refusal_is_one_line_and_exit_2(course: Path) -> None:
+    write_notebook(course / "solutions" / LAB / f"{LAB}.ipynb", [code("x = 1", exercise="x")])
+    proc = labgrader("assign", cwd=course)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        f"labgrader: solutions/{LAB}/{LAB}.ipynb: cell 1 (exercise 'x') is an exercise cell"
+    )
+
+
+def test_check_on_the_starter_fails_and_says_why(assigned: Path) -> None:
+    proc = labgrader("check", f"labs/{LAB}/{LAB}.ipynb", cwd=assigned)
+    assert proc.returncode == 1
+    assert (
+        "test_add_small: NotImplementedError: exercise add: replace this line with your answer"
+        in proc.stdout
+    )
+    assert "0/3 points" in proc.stdout  # visible checks only
+    assert "hidden" not in proc.stdout and "test_add_negative" not in proc.stdout
+
+
+def test_check_one_exercise_of_the_solution_passes(assigned: Path) -> None:
+    proc = labgrader("check", f"solutions/{LAB}/{LAB}.ipynb", "--exercise", "add", cwd=assigned)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "passed" in proc.stdout and "2/2 points" in proc.stdout
+
+
+def test_check_an_unknown_exercise_lists_the_notebooks_exercises(assigned: Path) -> None:
+    proc = labgrader("check", f"labs/{LAB}/{LAB}.ipynb", "-e", "nope", cwd=assigned)
+    assert proc.returncode == 1
+    assert (
+        "no checks to run for exercise 'nope' in lab 90-fixture "
+        "(the notebook's exercises: add, scale)" in proc.stdout
+    )
+
+
+def test_grade_counts_hidden_checks_and_writes_json(assigned: Path) -> None:
+    proc = labgrader("grade", f"solutions/{LAB}/{LAB}.ipynb", "--json", "out.json", cwd=assigned)
+    assert proc.returncode == 0 and "5/5 points" in proc.stdout
+    assert '"status": "ok"' in (assigned / "out.json").read_text(encoding="utf-8")
+
+
+def test_validate_passes_a_sound_lab_and_fails_a_broken_one(assigned: Path) -> None:
+    ok = labgrader("validate", "--all", cwd=assigned)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert LAB in ok.stdout and " ok " in ok.stdout
+    cells = solution_cells()
+    cells[3].source = cells[3].source.replace("v * FACTOR", "v")
+    write_notebook(assigned / "solutions" / LAB / f"{LAB}.ipynb", cells)
+    bad = labgrader("validate", "90", cwd=assigned)
+    assert bad.returncode == 1
+    assert (
+        "the solution fails test_fixture.py::test_scale (exercise 'scale'): "
+        "scale([1, 2]) should be [10, 20]" in bad.stdout
+    )
+
+
+def test_validate_needs_labs_or_all(course: Path) -> None:
+    proc = labgrader("validate", cwd=course)
+    assert proc.returncode == 2 and "name the labs to validate, or pass --all" in proc.stderr
+
+
+def test_outside_a_course_the_error_says_what_to_do(tmp_path: Path) -> None:
+    proc = labgrader("assign", cwd=tmp_path)
+    assert proc.returncode == 2 and "no course found" in proc.stderr and "--root" in proc.stderr
+
+
+def test_help_explains_each_command(tmp_path: Path) -> None:
+    proc = labgrader("check", "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and "--exercise" in proc.stdout and "visible checks" in proc.stdout

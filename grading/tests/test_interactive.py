@@ -1,0 +1,66 @@
+"""labgrader.check: visible checks against a live namespace, inside this process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import LAB
+
+import labgrader
+from labgrader import RunStatus
+
+
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+def scale(values: list[int]) -> list[int]:
+    raise NotImplementedError("exercise scale: replace this line with your answer")
+
+
+@pytest.fixture
+def in_lab_folder(course: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = course / "labs" / LAB
+    folder.mkdir(parents=True)
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def test_check_runs_one_exercises_visible_checks_on_the_live_namespace(
+    in_lab_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = labgrader.check("add")  # the caller's globals: this module's add()
+    assert result.lab == LAB and result.status is RunStatus.OK
+    assert [(c.name, c.passed) for c in result.checks] == [
+        ("test_fixture.py::test_add_small", True)
+    ]
+    out = capsys.readouterr().out
+    assert "add" in out and "passed" in out and "2/2 points" in out
+
+
+def test_check_without_an_exercise_runs_every_visible_check(in_lab_folder: Path) -> None:
+    result = labgrader.check(display=False, namespace={"add": lambda a, b: a - b, "scale": scale})
+    assert {c.name.rpartition("::")[2]: c.message for c in result.checks} == {
+        "test_add_small": "add(1, 2) should be 3, got -1",
+        "test_scale": "NotImplementedError: exercise scale: replace this line with your answer",
+    }
+    assert not any(c.hidden for c in result.checks)
+
+
+def test_check_can_run_twice_in_one_process(in_lab_folder: Path) -> None:
+    for _ in range(2):
+        assert labgrader.check("add", namespace={"add": add}, display=False).passed
+
+
+def test_check_does_nothing_inside_a_grading_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABGRADER_GRADING", "1")
+    assert labgrader.check("add", display=False).checks == ()
+
+
+def test_check_outside_a_lab_folder_says_how_to_name_the_lab(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(labgrader.LabNotFound, match=r"pass the lab"):
+        labgrader.check("add", display=False)
