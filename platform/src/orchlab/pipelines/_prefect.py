@@ -1,0 +1,156 @@
+"""Run a pipeline as a Prefect 3 flow: one Prefect task run per step.
+
+The flow walks the plan stage by stage and submits a stage's steps together, so
+independent steps run concurrently on the flow's task runner. Each step's retries and
+delay from the spec become the task's ``retries`` and ``retry_delay_seconds``; a
+``retry_condition_fn`` retries only failures classified as transient, as the Temporal
+adapter and the local runner do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run as current_task_run
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from orchlab.errors import FailureClass, OrchlabError, classify
+from orchlab.pipelines._local import RunSetup, SpecSource, prepare_run
+from orchlab.pipelines._plan import ExecutionPlan
+from orchlab.pipelines._result import PipelineOutcome, PipelineResult, StepFailure, error_text
+from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
+
+
+class _StepsFailed(OrchlabError, RuntimeError):
+    """Raised by the flow so Prefect records it as failed; carries what was collected."""
+
+    def __init__(self, outcome: PipelineOutcome) -> None:
+        names = ", ".join(outcome.failures)
+        super().__init__(f"step(s) failed: {names}")
+        self.outcome = outcome
+
+
+class _StepError(RuntimeError):
+    """A step's failure, with the attempt it happened on (Prefect keeps the exception)."""
+
+    def __init__(self, text: str, attempt: int, failure_class: FailureClass) -> None:
+        super().__init__(text)
+        self.text = text
+        self.attempt = attempt
+        self.failure_class = failure_class
+
+
+def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    # Prefect calls this with the failed state; retry only what may succeed next time.
+    exc = state.result(raise_on_failure=False)
+    if isinstance(exc, _StepError):
+        return exc.failure_class is FailureClass.TRANSIENT
+    return isinstance(exc, BaseException) and classify(exc) is FailureClass.TRANSIENT
+
+
+@task(name="pipeline-step", cache_policy=NO_CACHE, persist_result=False)
+def run_step_task(call: dict[str, Any]) -> dict[str, Any]:
+    """The Prefect task behind every step: run it with :func:`execute_step`."""
+    step_call = StepCall(**call)
+    step_call.attempt = int(current_task_run.run_count or 1)
+    try:
+        return asdict(execute_step(step_call))
+    except Exception as exc:
+        raise _StepError(error_text(exc), step_call.attempt, classify(exc)) from exc
+
+
+@flow(name="orchlab-pipeline", persist_result=False, validate_parameters=False)
+def pipeline_flow(
+    plan: dict[str, Any], run_id: str, workdir: str, registry_dir: str | None = None
+) -> dict[str, Any]:
+    """The Prefect flow behind every pipeline: interpret the plan, stage by stage."""
+    setup = RunSetup(
+        plan=ExecutionPlan.from_dict(plan),
+        run_id=run_id,
+        workdir=Path(workdir),
+        registry_dir=Path(registry_dir) if registry_dir else None,
+    )
+    outcome = PipelineOutcome()
+    for stage in setup.plan.stages:
+        futures = {}
+        for step in stage:
+            configured = run_step_task.with_options(
+                name=step.name,
+                task_run_name=step.name,
+                retries=step.retries,
+                retry_delay_seconds=step.retry_delay_seconds,
+                retry_condition_fn=_retry_transient,
+                timeout_seconds=step.timeout_seconds,
+            )
+            futures[step.name] = configured.submit(asdict(setup.call(step, outcome.outputs)))
+        for name, future in futures.items():
+            try:
+                outcome.outputs[name] = StepOutput(**future.result())
+            except _StepError as exc:
+                outcome.failures[name] = StepFailure(name, exc.text, exc.attempt)
+            except Exception as exc:  # a timeout or crash raised by Prefect itself
+                outcome.failures[name] = StepFailure(name, error_text(exc), 1)
+        if outcome.failures:
+            raise _StepsFailed(outcome)
+    return asdict(outcome)
+
+
+def run_prefect(
+    spec: SpecSource,
+    params: Mapping[str, object] | None = None,
+    *,
+    api_url: str | None = None,
+    workdir: Path | str | None = None,
+    registry_dir: Path | str | None = None,
+    run_id: str | None = None,
+) -> PipelineResult:
+    """Run a pipeline as a Prefect flow and wait for it.
+
+    Args:
+        spec: The spec, a path to one, or a bundled example's name.
+        params: Run parameters (native values or text).
+        api_url: The Prefect API (``http://host:port/api``). By default Prefect's own
+            setting (``PREFECT_API_URL``); when that is unset too, the server found by
+            :func:`orchlab.runtime.prefect_api_url`, so no throwaway server is started.
+        workdir: The run's artifact folder.
+        registry_dir: The model registry folder.
+        run_id: The run's id, also the flow run's name.
+
+    Returns:
+        The run's result; a failed step gives ``status == "failed"``, not an exception.
+
+    Raises:
+        SpecError: When the spec or a parameter is invalid (nothing has run).
+        ServiceError: When no Prefect API is configured or found.
+    """
+    setup = prepare_run(spec, params, workdir=workdir, registry_dir=registry_dir, run_id=run_id)
+    url = api_url
+    if url is None and not PREFECT_API_URL.value():
+        from orchlab import runtime
+
+        url = runtime.prefect_api_url()
+    settings: AbstractContextManager[Any] = (
+        temporary_settings({PREFECT_API_URL: url}) if url else nullcontext()
+    )
+    configured = pipeline_flow.with_options(name=setup.plan.pipeline, flow_run_name=setup.run_id)
+    with settings:
+        try:
+            raw = configured(
+                plan=setup.plan.to_dict(),
+                run_id=setup.run_id,
+                workdir=str(setup.workdir),
+                registry_dir=str(setup.registry_dir) if setup.registry_dir else None,
+            )
+            outcome = PipelineOutcome.from_dict(raw)
+        except _StepsFailed as exc:
+            outcome = exc.outcome
+    return setup.finish(outcome, "prefect")
+
+
+__all__ = ["pipeline_flow", "run_prefect", "run_step_task"]

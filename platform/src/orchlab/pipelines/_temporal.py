@@ -1,0 +1,155 @@
+"""Run a pipeline as a Temporal workflow: one activity execution per step.
+
+:func:`run_step_activity` is the one generic activity: it runs any step with
+:func:`orchlab.pipelines.execute_step` and turns a failure that retrying cannot fix into a
+non-retryable ``ApplicationError``, so the ``RetryPolicy`` only spends attempts on
+transient failures. :func:`create_worker` builds a worker for a task queue (run it on as
+many machines as you like, all seeing the run folder); :func:`run_temporal` can also run
+one for the duration of a single pipeline run, as Temporal's samples do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from orchlab.errors import FailureClass, classify
+from orchlab.pipelines._local import SpecSource, prepare_run
+from orchlab.pipelines._result import PipelineOutcome, PipelineResult
+from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
+from orchlab.pipelines._temporal_workflow import RUN_STEP_ACTIVITY, PipelineInput, PipelineWorkflow
+
+DEFAULT_TASK_QUEUE = "orchlab-pipelines"
+"""The task queue pipelines run on unless told otherwise."""
+
+
+@activity.defn(name=RUN_STEP_ACTIVITY)
+def run_step_activity(call: StepCall) -> StepOutput:
+    """Run one pipeline step (a synchronous activity: workers need an executor).
+
+    Raises:
+        ApplicationError: On failure; non-retryable unless the failure is transient. Its
+            first detail is the attempt number.
+    """
+    call.attempt = activity.info().attempt
+    try:
+        return execute_step(call)
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        raise ApplicationError(
+            lines[0] if lines else "",
+            call.attempt,
+            type=type(exc).__name__,
+            non_retryable=classify(exc) is not FailureClass.TRANSIENT,
+        ) from exc
+
+
+def create_worker(
+    client: Client,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    *,
+    activity_executor: Executor,
+    max_concurrent_activities: int = 4,
+) -> Worker:
+    """A worker that runs pipeline workflows and steps from ``task_queue``.
+
+    Args:
+        client: A connected Temporal client.
+        task_queue: The queue to poll.
+        activity_executor: Runs the (synchronous) step activities, for example a
+            ``ThreadPoolExecutor``; the caller shuts it down.
+        max_concurrent_activities: How many steps this worker runs at once.
+    """
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PipelineWorkflow],
+        activities=[run_step_activity],
+        activity_executor=activity_executor,
+        max_concurrent_activities=max_concurrent_activities,
+    )
+
+
+async def run_temporal(
+    spec: SpecSource,
+    params: Mapping[str, object] | None = None,
+    *,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    run_worker: bool = True,
+    workdir: Path | str | None = None,
+    registry_dir: Path | str | None = None,
+    run_id: str | None = None,
+) -> PipelineResult:
+    """Run a pipeline as a Temporal workflow and wait for it.
+
+    Args:
+        spec: The spec, a path to one, or a bundled example's name.
+        params: Run parameters (native values or text).
+        client: A connected client; else one is connected to ``address``.
+        address: The Temporal frontend (``host:port``); by default
+            :func:`orchlab.runtime.temporal_address`.
+        namespace: The namespace when connecting; by default ``Settings().temporal_namespace``.
+        task_queue: The task queue for the workflow and its activities.
+        run_worker: Run a worker in this process for the duration of the run. Pass False
+            when workers already poll ``task_queue``.
+        workdir: The run's artifact folder; every worker must see it.
+        registry_dir: The model registry folder.
+        run_id: The run's id; the workflow id is ``<pipeline>/<run id>``.
+
+    Returns:
+        The run's result; a failed step gives ``status == "failed"``, not an exception.
+
+    Raises:
+        SpecError: When the spec or a parameter is invalid (nothing has run).
+        ServiceError: When no Temporal address is given or found.
+    """
+    setup = prepare_run(spec, params, workdir=workdir, registry_dir=registry_dir, run_id=run_id)
+    if client is None:
+        from orchlab import runtime
+        from orchlab.config import get_settings
+
+        client = await Client.connect(
+            address or runtime.temporal_address(),
+            namespace=namespace or get_settings().temporal_namespace,
+        )
+    payload = PipelineInput(
+        plan=setup.plan,
+        run_id=setup.run_id,
+        workdir=str(setup.workdir),
+        registry_dir=str(setup.registry_dir) if setup.registry_dir else None,
+    )
+
+    async def execute() -> PipelineOutcome:
+        try:
+            return await client.execute_workflow(
+                PipelineWorkflow.run,
+                payload,
+                id=f"{setup.plan.pipeline}/{setup.run_id}",
+                task_queue=task_queue,
+                static_summary=f"pipeline {setup.plan.pipeline} v{setup.plan.version}",
+            )
+        except WorkflowFailureError as exc:
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == "PipelineFailed":
+                return PipelineOutcome.from_dict(cause.details[0])
+            raise
+
+    if run_worker:
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="orchlab-step") as pool:
+            async with create_worker(client, task_queue, activity_executor=pool):
+                outcome = await execute()
+    else:
+        outcome = await execute()
+    return setup.finish(outcome, "temporal")
+
+
+__all__ = ["DEFAULT_TASK_QUEUE", "create_worker", "run_step_activity", "run_temporal"]
