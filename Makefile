@@ -42,7 +42,8 @@ lab: $(STAMP)  ## start Temporal, Prefect and JupyterLab (Ctrl-C stops them all)
 	@$(VENV)/bin/orchlab up --jupyter --foreground
 
 demo: $(STAMP)  ## run lab 01's pipeline on both engines, then grade every lab's solution and starter
-	@$(VENV)/bin/orchlab demo
+	@$(VENV)/bin/orchlab exec --reuse -- \
+		bash -c '$(VENV)/bin/orchlab demo && $(VENV)/bin/labgrader validate --all'
 
 assign: $(STAMP)  ## regenerate labs/ from solutions/
 	@$(VENV)/bin/labgrader assign

@@ -5,8 +5,6 @@ Each command group lives in its own module and registers itself on :data:`app`.
 
 from __future__ import annotations
 
-import contextlib
-
 import typer
 
 app = typer.Typer(
@@ -20,10 +18,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from orchlab.cli import services  # noqa: F401
-
-    with contextlib.suppress(ImportError):  # the pipelines CLI lands separately
-        from orchlab.cli import run  # noqa: F401
+    from orchlab.cli import demo, run, services  # noqa: F401
 
 
 def main() -> None:

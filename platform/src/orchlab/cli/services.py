@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -121,17 +122,38 @@ def status() -> None:
     console.print("all services answer")
 
 
+def _existing_engines() -> dict[str, str]:
+    """The engines already there (external or a running stack), by environment variable."""
+    from orchlab.runtime import prefect_api_url, temporal_address
+
+    found: dict[str, str] = {}
+    for var, find in (("TEMPORAL_ADDRESS", temporal_address), ("PREFECT_API_URL", prefect_api_url)):
+        with contextlib.suppress(OrchlabError):
+            found[var] = find()
+    return found
+
+
 @app.command(
     "exec",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
 )
-def exec_(ctx: typer.Context) -> None:
-    """Run a command with private, headless engines: `orchlab exec -- pytest ...`.
+def exec_(
+    ctx: typer.Context,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            "--reuse",
+            help="Use engines that are already there (TEMPORAL_ADDRESS, PREFECT_API_URL, "
+            "a running `make lab`) and start only the missing ones.",
+        ),
+    ] = False,
+) -> None:
+    """Run a command with engines: `orchlab exec [--reuse] -- pytest ...`.
 
     Starts a Temporal dev server and a Prefect server (no UIs) in a temporary state folder,
     runs the command with TEMPORAL_ADDRESS and PREFECT_API_URL set, stops both, and exits
     with the command's exit code. This is how `make test` shares one set of engines
-    between all its phases.
+    between all its phases without touching a learner's running lab.
     """
     import tempfile
 
@@ -139,29 +161,31 @@ def exec_(ctx: typer.Context) -> None:
 
     argv = list(ctx.args)
     if not argv:
-        err.print("usage: orchlab exec -- COMMAND [ARGS...]")
+        err.print("usage: orchlab exec [--reuse] -- COMMAND [ARGS...]")
         raise typer.Exit(2)
-    with tempfile.TemporaryDirectory(prefix="orchlab-exec-") as tmp:
-        env = dict(os.environ)
+    env = dict(os.environ)
+    with contextlib.ExitStack() as owned:
+        tmp = Path(owned.enter_context(tempfile.TemporaryDirectory(prefix="orchlab-exec-")))
+        started = time.monotonic()
         try:
-            started = time.monotonic()
-            with console.status("starting engines..."):
-                temporal = TemporalDevServer(Path(tmp) / "temporal").start()
-                prefect = PrefectServer(Path(tmp) / "prefect", ui=False).start()
+            with console.status("starting engines (Prefect takes 10-30 s)..."):
+                existing = _existing_engines() if reuse else {}
+                temporal = existing.get("TEMPORAL_ADDRESS") or (
+                    owned.enter_context(TemporalDevServer(tmp / "temporal")).address
+                )
+                prefect = existing.get("PREFECT_API_URL") or (
+                    owned.enter_context(PrefectServer(tmp / "prefect", ui=False)).api_url
+                )
         except OrchlabError as exc:
             err.print(f"[red]error:[/] {exc}")
             raise typer.Exit(1) from None
-        env["TEMPORAL_ADDRESS"] = temporal.address
-        env["PREFECT_API_URL"] = prefect.api_url
+        env.update(TEMPORAL_ADDRESS=temporal, PREFECT_API_URL=prefect)
         console.print(
-            f"engines ready in {time.monotonic() - started:.1f} s: Temporal {temporal.address}, "
-            f"Prefect {prefect.api_url}"
+            f"engines ready in {time.monotonic() - started:.1f} s: "
+            f"Temporal {env['TEMPORAL_ADDRESS']}, Prefect {env['PREFECT_API_URL']}",
+            highlight=False,
         )
-        try:
-            rc = subprocess.call(argv, env=env)
-        finally:
-            prefect.stop()
-            temporal.stop()
+        rc = subprocess.call(argv, env=env)
     raise typer.Exit(rc)
 
 
