@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from orchlab import __version__
 from orchlab.errors import FailureClass, classify
 from orchlab.pipelines._local import SpecSource, prepare_run
 from orchlab.pipelines._result import PipelineOutcome, PipelineResult
@@ -56,6 +57,7 @@ def create_worker(
     *,
     activity_executor: Executor,
     max_concurrent_activities: int = 4,
+    build_id: str | None = None,
 ) -> Worker:
     """A worker that runs pipeline workflows and steps from ``task_queue``.
 
@@ -65,6 +67,8 @@ def create_worker(
         activity_executor: Runs the (synchronous) step activities, for example a
             ``ThreadPoolExecutor``; the caller shuts it down.
         max_concurrent_activities: How many steps this worker runs at once.
+        build_id: Identifies the worker's code; by default ``orchlab-<version>``. (Left
+            unset, Temporal hashes every loaded module, which takes seconds.)
     """
     return Worker(
         client,
@@ -73,6 +77,7 @@ def create_worker(
         activities=[run_step_activity],
         activity_executor=activity_executor,
         max_concurrent_activities=max_concurrent_activities,
+        build_id=build_id or f"orchlab-{__version__}",
     )
 
 
