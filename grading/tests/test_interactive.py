@@ -64,3 +64,24 @@ def test_check_outside_a_lab_folder_says_how_to_name_the_lab(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(labgrader.LabNotFound, match=r"pass the lab"):
         labgrader.check("add", display=False)
+
+
+def test_check_works_in_a_real_jupyter_kernel(in_lab_folder: Path) -> None:
+    # The kernel's event loop runs in its main thread; the checks run beside it.
+    nbclient = pytest.importorskip("nbclient")
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("def add(a, b):\n    return a + b"),
+            nbformat.v4.new_code_cell("import labgrader\nresult = labgrader.check('add')"),
+            nbformat.v4.new_code_cell("print(result.points, result.max_points, result.status)"),
+        ]
+    )
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(in_lab_folder)}}
+    )
+    client.execute()
+    shown = [o for o in nb.cells[1].outputs if o["output_type"] == "display_data"]
+    assert any("text/html" in o["data"] and "passed" in o["data"]["text/html"] for o in shown)
+    assert nb.cells[2].outputs[0]["text"] == "2.0 2.0 ok\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from conftest import LAB
@@ -33,6 +34,13 @@ def test_failure_messages_are_plain_words() -> None:
         == "expected 3 retries, saw 1"
     )
     assert len(failure_message(ValueError("x" * 5000))) == 2000
+    module = ModuleType("labgrader_submission_7")
+    with pytest.raises(AttributeError) as info:
+        _ = module.scale  # type: ignore[attr-defined]
+    assert failure_message(info.value) == (
+        "the notebook does not define 'scale': define it (and run its cell) with the name the "
+        "exercise asks for"
+    )
 
 
 def test_records_are_signed_and_sequenced(tmp_path: Path) -> None:

@@ -42,6 +42,9 @@ TimeoutOption = Annotated[
 ]
 
 
+_ENGINE_OF = {"TEMPORAL_ADDRESS": "temporal", "PREFECT_API_URL": "prefect"}
+
+
 def _course(root: Path | None) -> Course:
     return Course(root.resolve()) if root else find_course()
 
@@ -115,7 +118,14 @@ def check(
     from labgrader.services import service_env
 
     lab_id, checks_dir = resolve_lab(lab=lab, notebook=notebook, checks_dir=checks)
-    env = service_env(scan_checks(checks_dir).services, start=False)
+    services = scan_checks(checks_dir).services
+    env = service_env(services, start=False)
+    absent = sorted(services - {_ENGINE_OF.get(k, "") for k in env})
+    if absent:
+        err_console.print(
+            f"[dim]{' and '.join(absent)} not running (`make lab` starts it): the checks start "
+            "their own, which takes a while[/]"
+        )
     submission = build_submission(read_notebook(notebook))
     result = grade_submission(
         submission,

@@ -31,6 +31,8 @@ from labgrader.results import GradeResult, RunStatus
 from labgrader.run import RunOutcome, outcome_from_records, pytest_args, pytest_ini, scan_checks
 from labgrader.services import service_env
 
+KERNEL = "the running notebook"
+"""How results of :func:`check` name the notebook."""
 DEFAULT_TIMEOUT = 120.0
 """Seconds the checks of one ``check()`` call may take."""
 
@@ -157,7 +159,7 @@ def check(
         LabNotFound: When the lab cannot be found; the message says how to name it.
     """
     if os.environ.get("LABGRADER_GRADING"):
-        return GradeResult(notebook="<kernel>", lab=lab or "", status=RunStatus.OK)
+        return GradeResult(notebook=KERNEL, lab=lab or "", status=RunStatus.OK)
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     cwd = Path.cwd()
@@ -167,7 +169,7 @@ def check(
     )
     outcome = run_in_process(namespace, checks_dir=checks, exercise=exercise, timeout=timeout)
     result = GradeResult(
-        notebook="<kernel>",
+        notebook=KERNEL,
         lab=lab_id,
         status=outcome.status,
         checks=outcome.checks,

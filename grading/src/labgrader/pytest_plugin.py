@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Generator
@@ -216,6 +217,7 @@ def pytest_configure(config: pytest.Config) -> None:
         notebook = config.getoption("labgrader_notebook")
         if notebook and not submission:
             folder = Path(tempfile.mkdtemp(prefix="labgrader-"))
+            config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
             submission = str(
                 write_submission(build_submission(read_notebook(Path(notebook))), folder)
             )
@@ -301,6 +303,15 @@ def first_line(text: str) -> str:
 
 def failure_message(exc: BaseException) -> str:
     """Say why a check failed in plain words: the assertion message, or the error's first line."""
+    if (
+        isinstance(exc, AttributeError)
+        and isinstance(exc.obj, ModuleType)
+        and exc.obj.__name__.startswith(("labgrader_submission_", "labgrader_live_"))
+    ):
+        return (
+            f"the notebook does not define {exc.name!r}: define it (and run its cell) with the "
+            "name the exercise asks for"
+        )
     if isinstance(exc, pytest.skip.Exception):
         return f"skipped: {exc.msg}"
     if isinstance(exc, pytest.fail.Exception | NotebookImportError):
