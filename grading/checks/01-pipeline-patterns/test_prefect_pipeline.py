@@ -1,0 +1,96 @@
+"""Checks for exercise ``prefect-pipeline``: the Prefect flow ``train_flow``.
+
+Contract: ingest the configured data set, validate it against ``ranges``, train and evaluate
+with the plan's ``C`` and ``seed``, and register a model card only when ``accuracy`` reaches
+``min_accuracy``; return a ``PipelineResult``. Bad data stops the flow with
+``ValidationFailed`` before training, and nothing is registered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchlab.errors import ValidationFailed
+
+
+def _plan(nb, **params):
+    defaults = {"dataset": "wine", "test_size": 0.25, "seed": 0, "C": 1.0, "min_accuracy": 0.9}
+    return nb.Plan(
+        pipeline="wine-quality",
+        version="0123456789ab",
+        order=["ingest", "validate", "train", "register"],
+        params=defaults | params,
+    )
+
+
+def _expected_metrics(nb, plan):
+    p = plan.params
+    split = nb.load_split(
+        nb.DataConfig(dataset=p["dataset"], test_size=p["test_size"], seed=p["seed"])
+    )
+    return nb.train_evaluate(split, C=p["C"], seed=p["seed"])
+
+
+def _run(nb, plan, registry: Path, ranges=None):
+    kwargs = {} if ranges is None else {"ranges": ranges}
+    state = nb.train_flow(plan, str(registry), return_state=True, **kwargs)
+    return state, state.result(raise_on_failure=False)
+
+
+@pytest.mark.check(exercise="prefect-pipeline", points=6)
+def test_flow_trains_evaluates_and_registers(nb, prefect_api_url, tmp_path):
+    plan = _plan(nb)
+    state, result = _run(nb, plan, tmp_path)
+    assert state.is_completed(), f"the flow ended {state.name}: {result!r}"
+    assert isinstance(result, nb.PipelineResult), (
+        f"the flow should return a PipelineResult, got {type(result).__name__}: {result!r}"
+    )
+    expected = _expected_metrics(nb, plan)
+    assert result.metrics == expected, (
+        f"metrics {result.metrics} differ from train_evaluate on the same split {expected}; "
+        f"build DataConfig from plan.params and pass C and seed from plan.params"
+    )
+    cards = list(tmp_path.glob("*.json"))
+    assert result.model_card is not None and len(cards) == 1, (
+        f"accuracy {expected['accuracy']} >= min_accuracy 0.9, so one model card should be "
+        f"registered in the registry folder; model_card={result.model_card!r}, files={cards}"
+    )
+    assert Path(result.model_card).resolve() == cards[0].resolve(), (
+        f"model_card should be the registered file's path, got {result.model_card!r}"
+    )
+
+
+@pytest.mark.check(exercise="prefect-pipeline", points=5)
+def test_bad_data_stops_the_flow_before_training(nb, prefect_api_url, tmp_path):
+    strict = dict(nb.WINE_RANGES, alcohol=(0.0, 12.0))
+    state, result = _run(nb, _plan(nb), tmp_path, ranges=strict)
+    assert state.is_failed(), (
+        f"with alcohol limited to [0, 12] the wine data is invalid and the flow should fail; "
+        f"it ended {state.name} with {result!r}. Pass `ranges` to the validate task."
+    )
+    assert isinstance(result, ValidationFailed), (
+        f"the flow should fail with the ValidationFailed from validation, got {result!r}"
+    )
+    assert not list(tmp_path.iterdir()), (
+        f"a flow that failed validation registered {sorted(p.name for p in tmp_path.iterdir())}; "
+        f"bad data must never reach the registry"
+    )
+
+
+@pytest.mark.check(exercise="prefect-pipeline", points=4, hidden=True)
+def test_hidden_other_params_and_quality_gate(nb, prefect_api_url, tmp_path):
+    plan = _plan(nb, dataset="breast_cancer", seed=2, C=0.1, min_accuracy=1.01)
+    ranges = {"mean radius": (5.0, 30.0)}
+    state, result = _run(nb, plan, tmp_path, ranges=ranges)
+    assert state.is_completed(), f"the flow ended {state.name}: {result!r}"
+    expected = _expected_metrics(nb, plan)
+    assert result.metrics == expected, (
+        f"with dataset=breast_cancer, seed=2, C=0.1 the metrics should be {expected}, got "
+        f"{result.metrics}; read every parameter from plan.params"
+    )
+    assert result.model_card is None and not list(tmp_path.iterdir()), (
+        f"accuracy {expected['accuracy']} < min_accuracy 1.01: nothing should be registered "
+        f"and model_card should be None, got {result.model_card!r}"
+    )
