@@ -39,7 +39,7 @@ def _run(nb, plan, registry: Path, ranges=None):
     return state, state.result(raise_on_failure=False)
 
 
-@pytest.mark.check(exercise="prefect-pipeline", points=6)
+@pytest.mark.check(exercise="prefect-pipeline", points=4)
 def test_flow_trains_evaluates_and_registers(nb, prefect_api_url, tmp_path):
     plan = _plan(nb)
     state, result = _run(nb, plan, tmp_path)
@@ -59,6 +59,18 @@ def test_flow_trains_evaluates_and_registers(nb, prefect_api_url, tmp_path):
     )
     assert Path(result.model_card).resolve() == cards[0].resolve(), (
         f"model_card should be the registered file's path, got {result.model_card!r}"
+    )
+
+
+@pytest.mark.check(exercise="prefect-pipeline", points=2)
+def test_quality_gate_blocks_registration(nb, prefect_api_url, tmp_path):
+    plan = _plan(nb, min_accuracy=1.01)
+    state, result = _run(nb, plan, tmp_path)
+    assert state.is_completed(), f"the flow ended {state.name}: {result!r}"
+    assert result.model_card is None and not list(tmp_path.iterdir()), (
+        f"with min_accuracy=1.01 no accuracy is good enough: nothing should be registered and "
+        f"model_card should be None, got {result.model_card!r} and files "
+        f"{sorted(p.name for p in tmp_path.iterdir())}; compare with plan.params['min_accuracy']"
     )
 
 

@@ -79,7 +79,7 @@ async def _activity_attempts(handle) -> dict[str, int]:
     return attempts
 
 
-@pytest.mark.check(exercise="temporal-pipeline", points=5)
+@pytest.mark.check(exercise="temporal-pipeline", points=3)
 async def test_workflow_matches_the_local_run(nb, temporal_client, task_queue, tmp_path):
     plan = _plan(nb)
     _, result = await _start(nb, temporal_client, task_queue, nb.PipelineInput(plan, str(tmp_path)))
@@ -95,6 +95,18 @@ async def test_workflow_matches_the_local_run(nb, temporal_client, task_queue, t
     assert result.model_card is not None and len(cards) == 1, (
         f"accuracy {expected['accuracy']} >= 0.9, so the register activity should write one "
         f"model card; model_card={result.model_card!r}, files={cards}"
+    )
+
+
+@pytest.mark.check(exercise="temporal-pipeline", points=2)
+async def test_quality_gate_blocks_registration(nb, temporal_client, task_queue, tmp_path):
+    inp = nb.PipelineInput(_plan(nb, min_accuracy=1.01), str(tmp_path))
+    handle, result = await _start(nb, temporal_client, task_queue, inp)
+    attempts = await _activity_attempts(handle)
+    assert isinstance(result, nb.PipelineResult), f"the workflow failed: {result!r}"
+    assert result.model_card is None and "register" not in attempts, (
+        f"with min_accuracy=1.01 no accuracy is good enough: the register activity must not "
+        f"run and model_card should be None; got {result.model_card!r}, activities {attempts}"
     )
 
 
