@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml requirements.lock
 	echo "==> creating $(VENV) (pinned by requirements.lock)" && \
 	{ test -x $(PY) || $(PYTHON) -m venv $(VENV); } && \
 	{ $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) 2>&1 | grep -v 'is ignored' || true; } && \
-	$(UV) pip install --quiet --python $(PY) -r requirements.lock && \
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock && \
 	$(UV) pip install --quiet --python $(PY) --no-deps -e . && \
 	mkdir -p .state && printf 'install\t%s\t0\n' $$((SECONDS-start)) >> .state/phases.tsv && \
 	touch $@
@@ -68,7 +68,7 @@ test-grader: $(STAMP)
 	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q
 
 test-notebooks: $(STAMP)
-	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q -p no:asyncio
+	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q
 
 test: test-reset $(STAMP) lint typecheck labs-check  ## install, then run the whole suite
 	@# One Temporal dev server and one Prefect server, shared by every phase below.

@@ -100,7 +100,8 @@ def test_cli_foreground_up_second_up_and_ctrl_c(isolated: Path) -> None:
         assert second.returncode == 0
         assert "already running" in second.stdout
         status = subprocess.run([*ORCHLAB, "status"], env=env, capture_output=True, text=True)
-        assert status.returncode == 0 and "temporal" in status.stdout
+        assert status.returncode == 0 and "Temporal" in status.stdout
+        assert "all services answer" in status.stdout
     finally:
         first.send_signal(signal.SIGINT)
         out, _ = first.communicate(timeout=60)
