@@ -20,7 +20,7 @@ PHASE  := $(PY) -m orchlab._phase
 test-reset:
 	@rm -f .state/phases.tsv
 
-.PHONY: test-with-engines test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
+.PHONY: bench test-with-engines test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -44,6 +44,10 @@ lab: $(STAMP)  ## start Temporal, Prefect and JupyterLab (Ctrl-C stops them all)
 demo: $(STAMP)  ## run lab 01's pipeline on both engines, then grade every lab's solution and starter
 	@$(VENV)/bin/orchlab exec --reuse -- \
 		bash -c '$(VENV)/bin/orchlab demo && $(VENV)/bin/labgrader validate --all'
+
+bench: $(STAMP)  ## run every benchmark script (installs otter-grader, benchmarks only)
+	@$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-bench.lock
+	@for b in benchmarks/*.py; do echo "==> $$b"; $(PY) $$b || exit 1; done
 
 assign: $(STAMP)  ## regenerate labs/ from solutions/
 	@$(VENV)/bin/labgrader assign
