@@ -123,3 +123,19 @@ def test_cli_detached_up_then_down(isolated: Path) -> None:
     down = subprocess.run([*ORCHLAB, "down"], env=env, capture_output=True, text=True)
     assert "stopped: temporal" in down.stdout
     assert not any(pid_alive(r.pid) for r in records.values())
+
+
+def test_ui_urls_come_from_the_running_stack_and_the_environment(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchlab.runtime import ui_urls
+
+    assert ui_urls() == {}
+    stack = Stack(get_settings())
+    try:
+        records = stack.start()
+        assert ui_urls() == {"temporal": records["temporal"].extra["ui"]}
+        monkeypatch.setenv("TEMPORAL_UI_URL", "https://temporal.example")
+        assert ui_urls()["temporal"] == "https://temporal.example"
+    finally:
+        stack.stop()

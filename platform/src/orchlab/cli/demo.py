@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import tempfile
 import time
 import uuid
@@ -36,8 +37,10 @@ def demo(
 
     Exit 1 when a run fails or the engines disagree.
     """
+    # Prefect logs every task run at INFO; the table below is the summary a person wants.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from orchlab.pipelines import PipelineResult, run_prefect, run_temporal
-    from orchlab.runtime import ensure_prefect, ensure_temporal
+    from orchlab.runtime import ensure_prefect, ensure_temporal, ui_urls
 
     logging.getLogger("temporalio").setLevel(logging.ERROR)
     try:
@@ -84,6 +87,15 @@ def demo(
         err.print("[bold red]the engines disagree on the metrics[/]")
         raise typer.Exit(1)
     console.print("[green]same pipeline, two engines, identical metrics.[/]")
+    urls = ui_urls()
+    if "prefect" in urls:
+        console.print(f"Prefect runs:   {urls['prefect']}/runs", highlight=False, soft_wrap=True)
+    if "temporal" in urls:
+        console.print(
+            f"Temporal runs:  {urls['temporal']}/namespaces/default/workflows",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 __all__ = ["demo"]

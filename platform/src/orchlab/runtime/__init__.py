@@ -23,6 +23,7 @@ from orchlab.runtime.stack import (
     read_stack,
     stop_stack,
     temporal_address,
+    ui_urls,
     use_prefect,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "read_stack",
     "stop_stack",
     "temporal_address",
+    "ui_urls",
     "use_prefect",
     "venv_binary",
 ]

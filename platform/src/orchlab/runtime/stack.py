@@ -144,6 +144,20 @@ def prefect_api_url(state_dir: Path | None = None) -> str:
     )
 
 
+def ui_urls(state_dir: Path | None = None) -> dict[str, str]:
+    """Where a person can watch runs: the Temporal Web UI and the Prefect UI, when known.
+
+    The stack started by ``orchlab up`` records both; ``TEMPORAL_UI_URL`` names an external
+    Temporal UI. Engines started headless (tests, ``orchlab exec``) have none.
+    """
+    urls = {
+        name: rec.extra["ui"] for name, rec in read_stack(state_dir).items() if "ui" in rec.extra
+    }
+    if os.environ.get("TEMPORAL_UI_URL"):
+        urls["temporal"] = os.environ["TEMPORAL_UI_URL"]
+    return urls
+
+
 _owned: dict[str, EmbeddedService] = {}
 
 
@@ -297,6 +311,7 @@ __all__ = [
     "read_stack",
     "stop_stack",
     "temporal_address",
+    "ui_urls",
     "use_prefect",
     "write_stack",
 ]
