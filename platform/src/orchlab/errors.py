@@ -85,6 +85,30 @@ def classify(exc: BaseException) -> FailureClass:
     return FailureClass.PERMANENT
 
 
+_TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def http_status_class(status: int) -> FailureClass:
+    """Return the failure class of an HTTP(-like) error status code.
+
+    ``408``, ``425``, ``429``, ``500``, ``502``, ``503`` and ``504`` (timeouts, throttling, an
+    overloaded or restarting service) are transient; every other ``4xx`` and ``5xx`` (bad
+    request, not found, forbidden, not implemented) is permanent.
+
+    Args:
+        status: The status code, 400-599.
+
+    Returns:
+        The failure class.
+
+    Raises:
+        ValueError: When the status is not an error status (below 400 or above 599).
+    """
+    if not 400 <= status <= 599:
+        raise ValueError(f"HTTP status {status} is not an error status (expected 400-599)")
+    return FailureClass.TRANSIENT if status in _TRANSIENT_STATUSES else FailureClass.PERMANENT
+
+
 __all__ = [
     "ConfigError",
     "FailureClass",
@@ -96,4 +120,5 @@ __all__ = [
     "TransientError",
     "ValidationFailed",
     "classify",
+    "http_status_class",
 ]
