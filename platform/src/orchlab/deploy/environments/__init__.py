@@ -1,0 +1,1 @@
+"""Example environment configurations (dev, test, prod) for the drift check."""
