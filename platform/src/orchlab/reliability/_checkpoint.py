@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -26,26 +27,35 @@ def prefect_checkpoint_options(
     *,
     include_source: bool = True,
     expiration: timedelta | None = None,
+    block_name: str | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for ``@task`` / ``Task.with_options`` that checkpoint a task.
 
+    Prefect needs result storage registered on its server, so this saves (or updates) a
+    ``LocalFileSystem`` block for ``storage``: call it where ``PREFECT_API_URL`` reaches the
+    server the flow runs against.
+
     Args:
-        storage: A folder every process of the pipeline can reach (a shared volume; for
-            many machines, use a remote ``WritableFileSystem`` block instead).
+        storage: A folder every process of the pipeline can reach (a shared volume; across
+            machines, save a remote storage block and pass its slug to ``@task`` instead).
         include_source: Also key on the task's source, so editing a task reruns it.
         expiration: How long a checkpoint stays valid; None keeps it.
+        block_name: The storage block's name; derived from the folder by default.
 
     Returns:
-        ``persist_result``, ``result_storage``, ``cache_policy`` and ``cache_expiration``.
+        ``persist_result``, ``result_storage`` (the block's slug), ``cache_policy`` and
+        ``cache_expiration``.
     """
     from prefect.cache_policies import INPUTS, TASK_SOURCE
     from prefect.filesystems import LocalFileSystem
 
     root = Path(storage).resolve()
+    name = block_name or "orchlab-ckpt-" + hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    LocalFileSystem(basepath=str(root / "results")).save(name, overwrite=True)
     policy = INPUTS + TASK_SOURCE if include_source else INPUTS
     return {
         "persist_result": True,
-        "result_storage": LocalFileSystem(basepath=str(root / "results")),
+        "result_storage": f"local-file-system/{name}",
         "cache_policy": policy.configure(key_storage=root / "keys"),
         "cache_expiration": expiration,
     }

@@ -1,0 +1,209 @@
+"""``orchlab dlq list|show|replay|discard``: read and replay the dead-letter queue.
+
+The queue is ``<state_dir>/reliability/dlq.sqlite`` unless ``--db`` or
+``ORCHLAB_DLQ_PATH`` says otherwise. Exit codes: 0 done, 1 a replay failed, 2 bad input
+(no such letter, no such queue, no handler).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchlab.cli import app
+from orchlab.reliability import (
+    DeadLetter,
+    DeadLetterQueue,
+    LetterNotFound,
+    LetterStatus,
+    ReplayError,
+    default_dlq_path,
+    load_handler,
+)
+
+console = Console()
+err = Console(stderr=True)
+
+dlq_app = typer.Typer(
+    name="dlq",
+    help="Inspect and replay failed items in the dead-letter queue.",
+    no_args_is_help=True,
+)
+app.add_typer(dlq_app)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="The queue's SQLite file (default: .state/reliability/dlq.sqlite)."),
+]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _queue(db: Path | None) -> DeadLetterQueue:
+    path = db or default_dlq_path()
+    if not path.is_file():
+        _fail(
+            f"no dead-letter queue at {path}; nothing has been dead-lettered yet (or use --db)", 2
+        )
+    return DeadLetterQueue(path)
+
+
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return "-"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _short(text: str, width: int = 60) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+_COLOURS = {"transient": "yellow", "permanent": "red", "fatal": "bold red"}
+
+
+@dlq_app.command("list")
+def list_command(
+    db: DbOption = None,
+    status: Annotated[
+        str, typer.Option(help="dead, replayed, discarded or all.")
+    ] = LetterStatus.DEAD.value,
+    source: Annotated[str | None, typer.Option(help="Only letters from this source.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+) -> None:
+    """List dead letters, oldest first."""
+    queue = _queue(db)
+    if status != "all" and status not in {s.value for s in LetterStatus}:
+        _fail(f"--status must be dead, replayed, discarded or all, not {status!r}", 2)
+    wanted = None if status == "all" else LetterStatus(status)
+    letters = queue.letters(status=wanted, source=source, limit=limit)
+    counts = queue.counts()
+    table = Table(
+        "id", "source", "class", "error", "attempts", "status", "when", title="dead letters"
+    )
+    for letter in letters:
+        colour = _COLOURS.get(letter.failure_class.value, "white")
+        table.add_row(
+            str(letter.id),
+            letter.source,
+            f"[{colour}]{letter.failure_class.value}[/]",
+            _short(f"{letter.error_type}: {letter.error}"),
+            str(letter.attempts),
+            letter.status.value,
+            _when(letter.created_at),
+        )
+    if letters:
+        console.print(table)
+    else:
+        console.print(f"no {'' if wanted is None else wanted.value + ' '}letters", highlight=False)
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items())
+    console.print(f"[dim]{queue.path}: {summary}[/]", highlight=False, soft_wrap=True)
+
+
+def _show_letter(letter: DeadLetter) -> None:
+    rows = [
+        ("id", str(letter.id)),
+        ("source", letter.source),
+        ("status", letter.status.value),
+        ("failure class", letter.failure_class.value),
+        ("error", f"{letter.error_type}: {letter.error}"),
+        ("attempts", str(letter.attempts)),
+        ("key", letter.key or "-"),
+        ("payload ref", letter.payload_ref or "-"),
+        ("payload", "-" if letter.payload is None else json.dumps(letter.payload)),
+        ("handler", letter.handler or "-"),
+        ("dead-lettered", _when(letter.created_at)),
+        ("replayed", _when(letter.replayed_at)),
+    ]
+    if letter.replay_result is not None:
+        rows.append(("replay result", json.dumps(letter.replay_result)))
+    table = Table("field", "value", title=f"dead letter #{letter.id}", show_header=False)
+    for name, value in rows:
+        table.add_row(name, value)
+    console.print(table)
+
+
+@dlq_app.command("show")
+def show_command(
+    letter_id: Annotated[int, typer.Argument(help="The letter's id (from `orchlab dlq list`).")],
+    db: DbOption = None,
+    traceback: Annotated[bool, typer.Option("--traceback", help="Print the traceback.")] = False,
+) -> None:
+    """Show one dead letter in full."""
+    queue = _queue(db)
+    try:
+        letter = queue.get(letter_id)
+    except LetterNotFound as exc:
+        _fail(str(exc), 2)
+    _show_letter(letter)
+    if traceback and letter.traceback:
+        console.print(letter.traceback, highlight=False, markup=False, soft_wrap=True)
+
+
+@dlq_app.command("replay")
+def replay_command(
+    letter_ids: Annotated[list[int] | None, typer.Argument(help="Letter ids to replay.")] = None,
+    db: DbOption = None,
+    all_dead: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+    handler: Annotated[
+        str | None,
+        typer.Option(help="package.module:function to call instead of the letter's handler."),
+    ] = None,
+) -> None:
+    """Replay dead letters through their handler, once each (a repeat replay is a no-op)."""
+    queue = _queue(db)
+    if bool(letter_ids) == all_dead:
+        _fail("give letter ids or --all (not both)", 2)
+    ids = [letter.id for letter in queue.letters(limit=10_000)] if all_dead else letter_ids or []
+    override = None
+    if handler is not None:
+        try:
+            override = load_handler(handler)
+        except ReplayError as exc:
+            _fail(str(exc), 2)
+    failed = 0
+    for letter_id in ids:
+        try:
+            letter = queue.replay(letter_id, handler=override)
+        except LetterNotFound as exc:
+            _fail(str(exc), 2)
+        except ReplayError as exc:
+            failed += 1
+            err.print(f"[red]#{letter_id} not replayed:[/] {exc}", highlight=False, soft_wrap=True)
+            continue
+        console.print(
+            f"[green]#{letter.id} replayed[/] ({letter.source}): "
+            f"{json.dumps(letter.replay_result)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if failed:
+        _fail(f"{failed} of {len(ids)} letter(s) could not be replayed; they stay dead", 1)
+    if not ids:
+        console.print("nothing to replay")
+
+
+@dlq_app.command("discard")
+def discard_command(
+    letter_id: Annotated[int, typer.Argument(help="The letter's id.")],
+    db: DbOption = None,
+) -> None:
+    """Mark a dead letter as dropped on purpose (kept for the record, never replayed)."""
+    queue = _queue(db)
+    try:
+        letter = queue.discard(letter_id)
+    except LetterNotFound as exc:
+        _fail(str(exc), 2)
+    console.print(f"#{letter.id} discarded ({letter.source})", highlight=False)
+
+
+__all__ = ["dlq_app"]
