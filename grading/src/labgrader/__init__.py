@@ -6,7 +6,9 @@ The Python API mirrors the command line, one stage per module:
 * :mod:`labgrader.notebook`: turn a notebook's code cells into the module checks import;
 * :mod:`labgrader.run`: run a lab's checks against it in a child process;
 * :func:`grade_notebook` (:mod:`labgrader.grade`): the :class:`GradeResult` of a notebook;
-* :func:`validate` (:mod:`labgrader.validate`): solutions earn full marks, starters zero;
+* :mod:`labgrader.pool`: a pre-warmed server that forks check runs;
+* :func:`validate` (:mod:`labgrader.validate`): solutions earn full marks, starters zero,
+  mutants (:mod:`labgrader.mutants`) lose points;
 * :func:`check` (:mod:`labgrader.interactive`): "check your work" inside a notebook.
 
 Checks are pytest files run with :mod:`labgrader.pytest_plugin`.
@@ -19,6 +21,7 @@ from labgrader.errors import (
     CourseNotFound,
     LabgraderError,
     LabNotFound,
+    MutantError,
     NotebookError,
     NotebookImportError,
     ServiceUnavailable,
@@ -26,7 +29,7 @@ from labgrader.errors import (
 from labgrader.grade import grade_notebook
 from labgrader.interactive import check
 from labgrader.results import CheckResult, ExerciseResult, GradeResult, RunStatus
-from labgrader.validate import NotebookValidation, ValidationReport, validate
+from labgrader.validate import MutantResult, NotebookValidation, ValidationReport, validate
 
 __all__ = [
     "AssignError",
@@ -40,6 +43,8 @@ __all__ = [
     "LabFile",
     "LabNotFound",
     "LabgraderError",
+    "MutantError",
+    "MutantResult",
     "NotebookError",
     "NotebookImportError",
     "NotebookValidation",

@@ -27,6 +27,11 @@ class AssignError(LabgraderError, ValueError):
     """A solution notebook whose exercise cells or solution markers are malformed."""
 
 
+class MutantError(LabgraderError, ValueError):
+    """A mutant file (``grading/checks/NN-topic/mutants/*.py``) that is malformed or names an
+    exercise the solution notebook does not have."""
+
+
 class NotebookImportError(LabgraderError, ImportError):
     """The code cells of a notebook failed to run as a module (a syntax error, an exception).
 
@@ -44,6 +49,7 @@ __all__ = [
     "CourseNotFound",
     "LabNotFound",
     "LabgraderError",
+    "MutantError",
     "NotebookError",
     "NotebookImportError",
     "ServiceUnavailable",

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from labgrader.course import Course, find_course, lab_from_path
 from labgrader.errors import CourseNotFound, LabNotFound
+from labgrader.limits import Limits
 from labgrader.notebook import Submission, build_submission, read_notebook
+from labgrader.pool import ForkServer
 from labgrader.results import GradeResult
 from labgrader.run import DEFAULT_TIMEOUT, run_checks
 
@@ -81,8 +83,16 @@ def grade_submission(
     exercise: str | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    pool: ForkServer | None = None,
+    limits: Limits | None = None,
+    first_failure: bool = False,
 ) -> GradeResult:
-    """Grade an already-built submission (see :func:`grade_notebook`)."""
+    """Grade an already-built submission (see :func:`grade_notebook`).
+
+    ``pool`` forks the check run from a pre-warmed server, ``limits`` bounds its resources
+    and ``first_failure`` stops at the first failing check (see
+    :func:`labgrader.run.run_checks`).
+    """
     outcome = run_checks(
         submission,
         checks_dir=checks_dir,
@@ -90,6 +100,9 @@ def grade_submission(
         include_hidden=include_hidden,
         env=env,
         timeout=timeout,
+        pool=pool,
+        limits=limits,
+        first_failure=first_failure,
     )
     notes = tuple(
         f"cell {number} was not graded: {reason}"

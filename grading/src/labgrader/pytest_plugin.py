@@ -181,6 +181,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labgrader-results", default=None, help=argparse.SUPPRESS)
     group.addoption("--labgrader-key-fd", type=int, default=None, help=argparse.SUPPRESS)
     group.addoption("--labgrader-no-services", action="store_true", help=argparse.SUPPRESS)
+    group.addoption("--labgrader-first-failure", action="store_true", help=argparse.SUPPRESS)
 
 
 def _read_key(fd: int) -> bytes:
@@ -368,15 +369,20 @@ def pytest_runtest_protocol(
         state.recorder.emit({"event": "begin", "nodeid": item.nodeid})
     result = yield
     outcome = state.outcomes.get(item.nodeid, _Outcome())
+    passed = outcome.called and not outcome.failed
     if state.recorder is not None:
         state.recorder.emit(
             {
                 "event": "result",
                 "nodeid": item.nodeid,
-                "passed": outcome.called and not outcome.failed,
+                "passed": passed,
                 "message": outcome.message,
             }
         )
+        if not passed and item.config.getoption("labgrader_first_failure"):
+            # Proving a wrong answer loses points needs one failing check: stop here.
+            state.recorder.emit({"event": "stopped", "nodeid": item.nodeid})
+            item.session.shouldstop = "labgrader: stopped at the first failing check"
     return result
 
 

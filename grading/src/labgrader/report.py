@@ -70,10 +70,9 @@ def print_result(
 def validation_table(report: ValidationReport) -> Table:
     """One row per solution notebook: solution score, starter score, maximum, verdict."""
     table = Table(title="labgrader validate", title_justify="left")
-    for column in ("lab", "notebook", "solution", "starter", "max", "result"):
-        table.add_column(
-            column, justify="right" if column in {"solution", "starter", "max"} else "left"
-        )
+    right = {"solution", "starter", "max", "mutants caught"}
+    for column in ("lab", "notebook", "solution", "starter", "max", "mutants caught", "result"):
+        table.add_column(column, justify="right" if column in right else "left")
     for n in report.notebooks:
         verdict = (
             Text("ok", style="green")
@@ -86,6 +85,7 @@ def validation_table(report: ValidationReport) -> Table:
             _pts(n.solution.points),
             _pts(n.starter.points),
             _pts(n.solution.max_points),
+            f"{n.mutants_caught}/{len(n.mutants)}" if n.mutants else "-",
             verdict,
         )
     return table

@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from labgrader.errors import LabNotFound
+from labgrader.limits import Limits, apply_limits
 from labgrader.notebook import Submission, write_submission
+from labgrader.pool import ForkServer, PoolError, RunRequest
 from labgrader.pytest_plugin import ORCHLAB_FIXTURES, read_records
 from labgrader.results import CheckResult, RunStatus
 
@@ -95,7 +97,13 @@ def pytest_ini(info: ChecksInfo) -> str:
 
 
 def pytest_args(
-    info: ChecksInfo, *, ini: Path, checks: Path, exercise: str | None, visible_only: bool
+    info: ChecksInfo,
+    *,
+    ini: Path,
+    checks: Path,
+    exercise: str | None,
+    visible_only: bool,
+    first_failure: bool = False,
 ) -> list[str]:
     """The pytest arguments of a check run (without the harness's own options)."""
     args = [
@@ -120,6 +128,8 @@ def pytest_args(
         args += ["--exercise", exercise]
     if visible_only:
         args.append("--visible-only")
+    if first_failure:
+        args.append("--labgrader-first-failure")
     return [*args, str(checks)]
 
 
@@ -156,6 +166,7 @@ def outcome_from_records(
     errors: list[str] = []
     running: str | None = None
     done = False
+    stopped = False
     for record in records:
         event = record.get("event")
         if event == "collected":
@@ -167,11 +178,13 @@ def outcome_from_records(
             running = None
         elif event == "error":
             errors.append(str(record["message"]))
+        elif event == "stopped":
+            stopped = True
         elif event == "done":
             done = True
     status, message = failure or (RunStatus.OK, "")
     if failure is None:
-        missing = [c[0] for c in collected if c[0] not in results]
+        missing = [c[0] for c in collected if c[0] not in results and not stopped]
         if not done:
             status, message = RunStatus.CRASHED, "the check run ended before the harness finished"
         elif errors:
@@ -184,7 +197,9 @@ def outcome_from_records(
     for nodeid, exercise, points, hidden in collected:
         result = results.get(nodeid)
         passed = status is RunStatus.OK and bool(result and result.get("passed"))
-        if status is RunStatus.OK or (result and not result.get("passed")):
+        if status is RunStatus.OK and stopped and not result:
+            why = "not run: the run stopped at the first failing check"
+        elif status is RunStatus.OK or (result and not result.get("passed")):
             why = str(result.get("message", "")) if result and not passed else ""
         elif nodeid == running:
             why = f"this check was running when the run {_ended(status)}: no points"
@@ -224,6 +239,57 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of a check run: this process's, minus pytest's own settings.
+
+    Args:
+        extra: Variables to add (``TEMPORAL_ADDRESS``, ...).
+    """
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
+    env.update(extra or {})
+    env.update(
+        PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", LABGRADER_GRADING="1", PYTHONDONTWRITEBYTECODE="1"
+    )
+    return env
+
+
+def _spawn(
+    args: list[str],
+    *,
+    work: Path,
+    env: Mapping[str, str],
+    key: bytes,
+    timeout: float,
+    limits: Limits | None,
+) -> int | None:
+    """Run pytest in a fresh interpreter; return its exit code, ``None`` on timeout."""
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, key)
+    os.close(write_fd)
+    with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "pytest", *args, "--labgrader-key-fd", str(read_fd)],
+                cwd=work,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                pass_fds=(read_fd,),
+                start_new_session=True,
+                preexec_fn=(lambda: apply_limits(limits)) if limits else None,
+            )
+        finally:
+            os.close(read_fd)
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            _kill_group(proc)  # whatever the checks or the notebook left running
+            proc.wait()
+
+
 def run_checks(
     submission: Submission,
     *,
@@ -232,6 +298,9 @@ def run_checks(
     include_hidden: bool = True,
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    pool: ForkServer | None = None,
+    limits: Limits | None = None,
+    first_failure: bool = False,
 ) -> RunOutcome:
     """Run a lab's checks against a submission in a child process.
 
@@ -242,6 +311,11 @@ def run_checks(
         include_hidden: Run hidden checks too.
         env: Extra environment variables for the child (``TEMPORAL_ADDRESS``, ...).
         timeout: Seconds before the run is stopped and scored as timed out.
+        pool: Fork the run from this pre-warmed server instead of starting an interpreter
+            (the server's own environment then also applies).
+        limits: Resource limits for the run.
+        first_failure: Stop at the first failing check (the checks after it earn nothing):
+            enough to prove that a wrong answer loses points.
 
     Returns:
         The outcome: status, one row per check, and a message when the run failed.
@@ -260,48 +334,36 @@ def run_checks(
         ini.write_text(pytest_ini(info), encoding="utf-8")
         results = work / "results.jsonl"
         key = secrets.token_hex(32).encode()
-        child_env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED_ENV}
-        child_env.update(env or {})
-        child_env.update(
-            PYTEST_DISABLE_PLUGIN_AUTOLOAD="1", LABGRADER_GRADING="1", PYTHONDONTWRITEBYTECODE="1"
-        )
-        read_fd, write_fd = os.pipe()
-        os.write(write_fd, key)
-        os.close(write_fd)
+        child_env = child_environment(env)
         args = pytest_args(
-            info, ini=ini, checks=checks, exercise=exercise, visible_only=not include_hidden
+            info,
+            ini=ini,
+            checks=checks,
+            exercise=exercise,
+            visible_only=not include_hidden,
+            first_failure=first_failure,
         )
-        args += [
-            "--labgrader-submission",
-            str(module),
-            "--labgrader-results",
-            str(results),
-            "--labgrader-key-fd",
-            str(read_fd),
-        ]
-        with open(work / "stdout.txt", "wb") as out, open(work / "stderr.txt", "wb") as err:
+        args += ["--labgrader-submission", str(module), "--labgrader-results", str(results)]
+        failure: tuple[RunStatus, str] | None = None
+        code: int | None
+        if pool is None:
+            code = _spawn(args, work=work, env=child_env, key=key, timeout=timeout, limits=limits)
+        else:
+            request = RunRequest(
+                argv=["-m", "pytest", *args],
+                cwd=work,
+                env=child_env,
+                stdout=work / "stdout.txt",
+                stderr=work / "stderr.txt",
+                limits=limits,
+                key=key,
+            )
             try:
-                proc = subprocess.Popen(
-                    [sys.executable, "-m", "pytest", *args],
-                    cwd=work,
-                    env=child_env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    pass_fds=(read_fd,),
-                    start_new_session=True,
-                )
-            finally:
-                os.close(read_fd)
-            failure: tuple[RunStatus, str] | None = None
-            try:
-                code = proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                proc.wait()
-                failure = (RunStatus.TIMEOUT, f"the check run was stopped after {timeout:g} s")
-            else:
-                _kill_group(proc)  # whatever the checks or the notebook left running
+                code = pool.run(request, timeout=timeout)
+            except PoolError as exc:
+                code, failure = -1, (RunStatus.CRASHED, str(exc))
+        if code is None:
+            failure = (RunStatus.TIMEOUT, f"the check run was stopped after {timeout:g} s")
         duration = time.monotonic() - started
         try:
             records = read_records(results, key) if results.exists() else []
@@ -314,15 +376,23 @@ def run_checks(
         outcome = outcome_from_records(records, failure=failure, duration=duration)
         if outcome.status is RunStatus.CRASHED and failure is None:
             detail = _tail(work / "stderr.txt") or _tail(work / "stdout.txt")
-            message = f"{outcome.message} (exit code {code})" + (f": {detail}" if detail else "")
+            message = f"{outcome.message} ({_exit_text(code)})" + (f": {detail}" if detail else "")
             outcome = RunOutcome(outcome.status, outcome.checks, message, duration)
         return outcome
+
+
+def _exit_text(code: int | None) -> str:
+    if code is not None and code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
 
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "ChecksInfo",
     "RunOutcome",
+    "child_environment",
     "outcome_from_records",
     "pytest_args",
     "pytest_ini",

@@ -1,12 +1,15 @@
-"""Prove the grader on every lab: solutions score full marks, untouched starters score zero.
+"""Prove the grader on every lab: solutions score full marks, starters and mutants less.
 
 For each lab, the solution notebook is graded with every check (visible and hidden) and
 must pass them all; the starter that ``assign`` generates from it is graded too and must
-earn nothing. The checks must also match the notebook: every check names an exercise of
+earn nothing. Each mutant (``grading/checks/NN-topic/mutants/*.py``, a plausible wrong
+answer to one exercise) replaces its exercise's cell and must lose points on that
+exercise's checks. The checks must also match the notebook: every check names an exercise of
 the notebook, and every exercise has at least one check.
 
 The engines the checks need are found or started once for the whole run and shared by
-every check run, which run side by side (one per core).
+every check run. Check runs are forked from one pre-warmed server (:mod:`labgrader.pool`,
+which imports the solutions' libraries once) and run side by side (one per core).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from labgrader.assign import make_starter
 from labgrader.course import Course, find_course
 from labgrader.grade import grade_submission
+from labgrader.mutants import Mutant, apply_mutant, load_mutants
 from labgrader.notebook import (
     Submission,
     build_submission,
@@ -26,9 +30,30 @@ from labgrader.notebook import (
     notebook_cells,
     read_notebook,
 )
+from labgrader.pool import ForkServer, notebook_imports
 from labgrader.results import GradeResult, RunStatus
-from labgrader.run import DEFAULT_TIMEOUT, scan_checks
+from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
 from labgrader.services import service_env
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    """One mutant graded on its exercise's checks."""
+
+    mutant: Mutant
+    """The mutant."""
+    result: GradeResult
+    """The mutated solution graded with the checks of the mutant's exercise."""
+
+    @property
+    def caught(self) -> bool:
+        """Whether the mutant failed a check (a run that crashed or timed out fails them all).
+
+        Its run stops at the first failing check, so its points are a lower bound.
+        """
+        return self.result.status is not RunStatus.ERROR and any(
+            not c.passed for c in self.result.checks
+        )
 
 
 @dataclass(frozen=True)
@@ -45,6 +70,13 @@ class NotebookValidation:
     """The generated starter graded with every check."""
     exercises: tuple[str, ...]
     """The notebook's exercise ids."""
+    mutants: tuple[MutantResult, ...] = ()
+    """The lab's mutants, each graded on its exercise's checks."""
+
+    @property
+    def mutants_caught(self) -> int:
+        """How many mutants lost points."""
+        return sum(m.caught for m in self.mutants)
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -70,11 +102,23 @@ class NotebookValidation:
         ]
         if self.solution.status is RunStatus.OK:
             out += [f"exercise {e!r} has no checks" for e in self.exercises if e not in checked]
+        for m in self.mutants:
+            if m.caught:
+                continue
+            r = m.result
+            if r.status is RunStatus.ERROR:
+                out.append(f"mutant {m.mutant.name}'s check run failed: {r.message}")
+            else:
+                out.append(
+                    f"mutant {m.mutant.name} (exercise {m.mutant.exercise!r}: {m.mutant.why}) "
+                    f"is not caught: it scores {r.points:g}/{r.max_points:g}; add a check "
+                    "it fails"
+                )
         return tuple(out)
 
     @property
     def ok(self) -> bool:
-        """Whether the solution earns full marks and the starter none."""
+        """Whether the solution earns full marks, the starter none, and every mutant less."""
         return not self.problems
 
 
@@ -99,7 +143,7 @@ def validate(
     timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
 ) -> ValidationReport:
-    """Grade each lab's solution (must earn full marks) and starter (must earn nothing).
+    """Grade each lab's solution (full marks), starter (nothing) and mutants (less than full).
 
     Args:
         labs: Lab ids or short forms; default every lab.
@@ -114,6 +158,7 @@ def validate(
     Raises:
         LabNotFound: When a lab is unknown or has no checks or no solution notebook.
         AssignError: When a solution's exercise cells are malformed.
+        MutantError: When a mutant is malformed or names an exercise the notebook lacks.
         ServiceUnavailable: When an engine the checks need cannot be started.
     """
     here: Course = course or find_course()
@@ -123,39 +168,62 @@ def validate(
         services |= scan_checks(here.checks_dir(lab)).services
     run_env = {**service_env(services, start=True), **(env or {})}
     jobs = []
+    preload: list[str] = []
     for lab in lab_ids:
+        mutants = load_mutants(here.checks_dir(lab))
         for path in here.solution_notebooks(lab):
             doc = read_notebook(path)
             starter = make_starter(doc, name=str(path.relative_to(here.root)))
             exercises = tuple(exercise_ids(notebook_cells(doc)))
-            jobs.append((lab, path, build_submission(doc), build_submission(starter), exercises))
+            solution = build_submission(doc)
+            preload += notebook_imports(solution.source)
+            mutated = [(m, build_submission(apply_mutant(doc, m))) for m in mutants]
+            jobs.append((lab, path, solution, build_submission(starter), exercises, mutated))
 
-    def grade(lab: str, name: str, submission: Submission) -> GradeResult:
-        return grade_submission(
-            submission,
-            notebook=name,
-            lab=lab,
-            checks_dir=here.checks_dir(lab),
-            env=run_env,
-            timeout=timeout,
-        )
+    with ForkServer(preload=preload, env=child_environment(run_env)) as server:
 
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-        futures = [
-            (
-                lab,
-                path,
-                exercises,
-                pool.submit(grade, lab, str(path.relative_to(here.root)), solution),
-                pool.submit(grade, lab, f"starter of {path.name}", starter_sub),
+        def grade(
+            lab: str, name: str, submission: Submission, exercise: str | None = None
+        ) -> GradeResult:
+            return grade_submission(
+                submission,
+                notebook=name,
+                lab=lab,
+                checks_dir=here.checks_dir(lab),
+                env=run_env,
+                timeout=timeout,
+                exercise=exercise,
+                pool=server,
+                first_failure=exercise is not None,  # a mutant is caught by one failure
             )
-            for lab, path, solution, starter_sub, exercises in jobs
-        ]
-        results = tuple(
-            NotebookValidation(lab, path.name, sol.result(), sta.result(), exercises)
-            for lab, path, exercises, sol, sta in futures
-        )
+
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+            futures = [
+                (
+                    lab,
+                    path,
+                    exercises,
+                    pool.submit(grade, lab, str(path.relative_to(here.root)), solution),
+                    pool.submit(grade, lab, f"starter of {path.name}", starter_sub),
+                    [
+                        (m, pool.submit(grade, lab, f"mutant {m.name}", sub, m.exercise))
+                        for m, sub in mutated
+                    ],
+                )
+                for lab, path, solution, starter_sub, exercises, mutated in jobs
+            ]
+            results = tuple(
+                NotebookValidation(
+                    lab,
+                    path.name,
+                    sol.result(),
+                    sta.result(),
+                    exercises,
+                    tuple(MutantResult(m, f.result()) for m, f in muts),
+                )
+                for lab, path, exercises, sol, sta, muts in futures
+            )
     return ValidationReport(results)
 
 
-__all__ = ["NotebookValidation", "ValidationReport", "validate"]
+__all__ = ["MutantResult", "NotebookValidation", "ValidationReport", "validate"]
