@@ -18,20 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowExecutionStatus
-
-from orchlab.runtime import TemporalDevServer
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-
-from reliability_crash_app import (  # noqa: E402
+from reliability_crash_app import (
     CrashPipeline,
     PipelineInput,
     ledger_for,
     read_effects,
     run_prefect,
 )
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from orchlab.runtime import TemporalDevServer
+
+HERE = Path(__file__).parent
 
 KEYS = ["extract", "load", "publish"]
 

@@ -20,52 +20,119 @@ See the runbook (docs/runbooks/reliability.md) for what each failure class means
 operation.
 """
 
-from orchlab.errors import FailureClass, http_status_class
-from orchlab.reliability._breaker import (
-    BreakerSnapshot,
-    BreakerState,
-    CircuitBreaker,
-    CircuitOpenError,
-    breakers,
-    forget_breakers,
-    get_breaker,
-)
-from orchlab.reliability._checkpoint import Checkpointer, prefect_checkpoint_options
-from orchlab.reliability._classify import (
-    DEFAULT_CLASSIFIER,
-    ClassifierRule,
-    FailureClassifier,
-    classification_of,
-    exception_of_state,
-    status_of,
-)
-from orchlab.reliability._dlq import (
-    DeadLetter,
-    DeadLetterQueue,
-    LetterNotFound,
-    LetterStatus,
-    ReplayError,
-    default_dlq_path,
-    load_handler,
-)
-from orchlab.reliability._idempotency import (
-    Claim,
-    ClaimStatus,
-    IdempotencyConflict,
-    IdempotencyLedger,
-    LeaseLost,
-    LedgerEntry,
-    idempotency_key,
-)
-from orchlab.reliability._retry import Jitter, RetryEvent, RetryPolicy
-from orchlab.reliability._saga import Compensation, CompensationFailed, Saga
-from orchlab.reliability._temporal import (
-    ControlStatus,
-    Heartbeat,
-    PipelineControl,
-    continue_as_new_due,
-    resume_point,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchlab.errors import FailureClass, http_status_class
+    from orchlab.reliability._breaker import (
+        BreakerSnapshot,
+        BreakerState,
+        CircuitBreaker,
+        CircuitOpenError,
+        breakers,
+        forget_breakers,
+        get_breaker,
+    )
+    from orchlab.reliability._checkpoint import Checkpointer, prefect_checkpoint_options
+    from orchlab.reliability._classify import (
+        DEFAULT_CLASSIFIER,
+        ClassifierRule,
+        FailureClassifier,
+        classification_of,
+        exception_of_state,
+        status_of,
+    )
+    from orchlab.reliability._dlq import (
+        DeadLetter,
+        DeadLetterQueue,
+        LetterNotFound,
+        LetterStatus,
+        ReplayError,
+        default_dlq_path,
+        load_handler,
+    )
+    from orchlab.reliability._idempotency import (
+        Claim,
+        ClaimStatus,
+        IdempotencyConflict,
+        IdempotencyLedger,
+        LeaseLost,
+        LedgerEntry,
+        idempotency_key,
+    )
+    from orchlab.reliability._retry import Jitter, RetryEvent, RetryPolicy
+    from orchlab.reliability._saga import Compensation, CompensationFailed, Saga, describe_failure
+    from orchlab.reliability._temporal import (
+        ControlStatus,
+        Heartbeat,
+        PipelineControl,
+        continue_as_new_due,
+        resume_point,
+    )
+
+# Names load on first use: a process that only needs the ledger or the dead-letter queue
+# does not pay for importing Temporal, tenacity and pybreaker (and redis, which pybreaker
+# imports when installed).
+_LAZY: dict[str, str] = {
+    "BreakerSnapshot": "orchlab.reliability._breaker",
+    "BreakerState": "orchlab.reliability._breaker",
+    "Checkpointer": "orchlab.reliability._checkpoint",
+    "CircuitBreaker": "orchlab.reliability._breaker",
+    "CircuitOpenError": "orchlab.reliability._breaker",
+    "Claim": "orchlab.reliability._idempotency",
+    "ClaimStatus": "orchlab.reliability._idempotency",
+    "ClassifierRule": "orchlab.reliability._classify",
+    "Compensation": "orchlab.reliability._saga",
+    "CompensationFailed": "orchlab.reliability._saga",
+    "ControlStatus": "orchlab.reliability._temporal",
+    "DEFAULT_CLASSIFIER": "orchlab.reliability._classify",
+    "DeadLetter": "orchlab.reliability._dlq",
+    "DeadLetterQueue": "orchlab.reliability._dlq",
+    "FailureClass": "orchlab.errors",
+    "FailureClassifier": "orchlab.reliability._classify",
+    "Heartbeat": "orchlab.reliability._temporal",
+    "IdempotencyConflict": "orchlab.reliability._idempotency",
+    "IdempotencyLedger": "orchlab.reliability._idempotency",
+    "Jitter": "orchlab.reliability._retry",
+    "LeaseLost": "orchlab.reliability._idempotency",
+    "LedgerEntry": "orchlab.reliability._idempotency",
+    "LetterNotFound": "orchlab.reliability._dlq",
+    "LetterStatus": "orchlab.reliability._dlq",
+    "PipelineControl": "orchlab.reliability._temporal",
+    "ReplayError": "orchlab.reliability._dlq",
+    "RetryEvent": "orchlab.reliability._retry",
+    "RetryPolicy": "orchlab.reliability._retry",
+    "Saga": "orchlab.reliability._saga",
+    "breakers": "orchlab.reliability._breaker",
+    "classification_of": "orchlab.reliability._classify",
+    "continue_as_new_due": "orchlab.reliability._temporal",
+    "default_dlq_path": "orchlab.reliability._dlq",
+    "describe_failure": "orchlab.reliability._saga",
+    "exception_of_state": "orchlab.reliability._classify",
+    "forget_breakers": "orchlab.reliability._breaker",
+    "get_breaker": "orchlab.reliability._breaker",
+    "http_status_class": "orchlab.errors",
+    "idempotency_key": "orchlab.reliability._idempotency",
+    "load_handler": "orchlab.reliability._dlq",
+    "prefect_checkpoint_options": "orchlab.reliability._checkpoint",
+    "resume_point": "orchlab.reliability._temporal",
+    "status_of": "orchlab.reliability._classify",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "DEFAULT_CLASSIFIER",
@@ -101,6 +168,7 @@ __all__ = [
     "classification_of",
     "continue_as_new_due",
     "default_dlq_path",
+    "describe_failure",
     "exception_of_state",
     "forget_breakers",
     "get_breaker",

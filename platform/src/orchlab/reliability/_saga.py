@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 from orchlab.errors import FailureClass, OrchlabError
 
@@ -57,8 +57,8 @@ class CompensationFailed(ApplicationError, OrchlabError):
         original: BaseException | None,
         failures: list[tuple[str, BaseException]],
     ) -> None:
-        names = "; ".join(f"{n}: {type(e).__name__}: {e}" for n, e in failures)
-        cause = f"{type(original).__name__}: {original}" if original is not None else "none"
+        names = "; ".join(f"{n}: {describe_failure(e)}" for n, e in failures)
+        cause = describe_failure(original) if original is not None else "none"
         super().__init__(
             f"saga {saga!r}: {len(failures)} compensation(s) failed ({names}) while undoing "
             f"after {cause}; the system may be partly undone: fix and compensate by hand",
@@ -73,6 +73,20 @@ class CompensationFailed(ApplicationError, OrchlabError):
         """The failure that triggered compensation (None when compensated by hand)."""
         self.failures = failures
         """``(compensation name, error)`` for each failed compensation, in run order."""
+
+
+def describe_failure(error: BaseException) -> str:
+    """``Type: message`` of the innermost error behind Temporal's wrappers.
+
+    An activity's failure reaches a workflow as ``ActivityError("Activity task failed")``
+    whose ``cause`` holds the real error; this names the real one.
+    """
+    current = error
+    while isinstance(current, FailureError) and current.cause is not None:
+        current = current.cause
+    if isinstance(current, ApplicationError) and current.type:
+        return f"{current.type}: {current.message}"
+    return f"{type(current).__name__}: {current}"
 
 
 class Saga:
@@ -155,4 +169,4 @@ class Saga:
         return False  # re-raise the original failure
 
 
-__all__ = ["Compensation", "CompensationFailed", "Saga"]
+__all__ = ["Compensation", "CompensationFailed", "Saga", "describe_failure"]
