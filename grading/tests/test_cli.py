@@ -109,3 +109,19 @@ def test_outside_a_course_the_error_says_what_to_do(tmp_path: Path) -> None:
 def test_help_explains_each_command(tmp_path: Path) -> None:
     proc = labgrader("check", "--help", cwd=tmp_path)
     assert proc.returncode == 0 and "--exercise" in proc.stdout and "visible checks" in proc.stdout
+
+
+def test_grade_a_batch_prints_the_summary_and_writes_the_gradebook(assigned: Path) -> None:
+    subs = assigned / "subs"
+    write_notebook(subs / "ada.ipynb", solution_cells())
+    (subs / "bob.ipynb").write_text("not json", encoding="utf-8")
+    proc = labgrader("grade", LAB, "subs", "--out", "graded", "--jobs", "2", cwd=assigned)
+    assert proc.returncode == 0, proc.stderr
+    assert "1 graded, 1 invalid" in proc.stdout
+    assert "bob is not a notebook" not in proc.stdout and "invalid JSON" in proc.stdout
+    lines = (assigned / "graded" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "learner,status,score,max_score,add,scale,late_days,message"
+    assert lines[1] == "ada,graded,5,5,3,2,0,"
+    rerun = labgrader("grade", LAB, "subs", "--out", "graded", cwd=assigned)
+    assert "(2 unchanged, kept from the last run)" in rerun.stdout
+    assert labgrader("grade", LAB, "--out", "graded", cwd=assigned).returncode == 2

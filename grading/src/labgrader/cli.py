@@ -1,8 +1,9 @@
 """The ``labgrader`` command line: a thin layer over the Python API.
 
 ``labgrader assign`` writes learner notebooks from solutions, ``labgrader check`` runs a
-notebook's visible checks, ``labgrader grade`` runs all of them, and ``labgrader validate``
-proves each lab's checks on its solution and starter.
+notebook's visible checks, ``labgrader grade`` runs all of them (on one notebook, or on a
+batch of submissions into a gradebook), and ``labgrader validate`` proves each lab's checks
+on its solution, starter and mutants.
 """
 
 from __future__ import annotations
@@ -143,9 +144,27 @@ def check(
 
 @app.command()
 def grade(
-    notebook: Annotated[
-        Path, typer.Argument(help="The notebook to grade.", exists=True, dir_okay=False)
+    targets: Annotated[
+        list[str],
+        typer.Argument(
+            help="With --out: LAB SUBMISSION... (notebooks, folders of notebooks, zips). "
+            "Without: one NOTEBOOK.",
+            show_default=False,
+        ),
     ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Grade a batch into this folder: results.json and feedback.html per learner, "
+            "gradebook.csv and gradebook.json.",
+            file_okay=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option("--jobs", "-j", min=1, help="Submissions side by side (default: cores)."),
+    ] = None,
     lab: Annotated[
         str | None,
         typer.Option("--lab", help="The lab (default: from the notebook's folder or file name)."),
@@ -159,6 +178,22 @@ def grade(
             file_okay=False,
         ),
     ] = None,
+    release: Annotated[
+        bool, typer.Option("--release", help="Show hidden checks' results in feedback pages.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Grade again submissions already graded in --out.")
+    ] = False,
+    due: Annotated[
+        Path | None,
+        typer.Option(
+            "--due",
+            help="A CSV learner,due[,extension_days] ('*' for everyone): late submissions "
+            "lose 10% per started day.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
     visible_only: Annotated[
         bool, typer.Option("--visible-only", help="Leave hidden checks out, as learners see it.")
     ] = False,
@@ -168,10 +203,34 @@ def grade(
     ] = None,
     timeout: TimeoutOption = 300.0,
 ) -> None:
-    """Grade a notebook with every check, hidden ones included. Exit 0 on full marks."""
+    """Grade a batch (LAB SUBMISSION... --out DIR) or one NOTEBOOK, hidden checks included.
+
+    A batch gives every submission one gradebook row, whatever happens to it, and exits 0
+    once the gradebook is written. One notebook exits 0 on full marks.
+    """
+    if out is not None:
+        if len(targets) < 2:
+            raise typer.BadParameter("with --out, give the lab then the submissions: LAB SUB...")
+        _grade_batch(
+            targets[0],
+            [Path(t) for t in targets[1:]],
+            out=out,
+            jobs=jobs,
+            checks=checks,
+            release=release,
+            force=force,
+            due=due,
+            timeout=timeout,
+        )
+        return
     from labgrader.grade import grade_notebook
     from labgrader.report import print_result
 
+    if len(targets) != 1:
+        raise typer.BadParameter("grade one NOTEBOOK, or a batch with LAB SUBMISSION... --out DIR")
+    notebook = Path(targets[0])
+    if not notebook.is_file():
+        raise typer.BadParameter(f"{notebook} is not a notebook file")
     result = grade_notebook(
         notebook, lab=lab, checks_dir=checks, include_hidden=not visible_only, timeout=timeout
     )
@@ -179,6 +238,70 @@ def grade(
     if json_out:
         json_out.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     raise typer.Exit(0 if result.passed and result.checks else 1)
+
+
+def _grade_batch(
+    lab: str,
+    submissions: list[Path],
+    *,
+    out: Path,
+    jobs: int | None,
+    checks: Path | None,
+    release: bool,
+    force: bool,
+    due: Path | None,
+    timeout: float,
+) -> None:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from labgrader.batch import grade_batch
+    from labgrader.gradebook import Row
+    from labgrader.report import print_batch
+
+    counts: dict[str, int] = {}
+    with Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("grading", total=None, counts="")
+
+        def started(total: int) -> None:
+            bar.update(task, total=total)
+
+        def done(row: Row, reused: bool) -> None:
+            key = "reused" if reused else row.status.value
+            counts[key] = counts.get(key, 0) + 1
+            text = " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            bar.update(task, advance=1, counts=text)
+
+        report = grade_batch(
+            lab=lab,
+            submissions=submissions,
+            out=out,
+            jobs=jobs,
+            checks_dir=checks,
+            release=release,
+            force=force,
+            due=due,
+            timeout=timeout,
+            progress=done,
+            on_start=started,
+        )
+    print_batch(report, console=console)
 
 
 @app.command()

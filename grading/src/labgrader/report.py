@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from labgrader.assign import AssignReport, FileState
+from labgrader.batch import BatchReport
 from labgrader.results import GradeResult, RunStatus
 from labgrader.validate import ValidationReport
 
@@ -100,6 +101,36 @@ def print_validation(report: ValidationReport, *, console: Console | None = None
             console.print(Text(f"{n.lab}: {problem}", style="red"))
 
 
+def batch_table(report: BatchReport) -> Table:
+    """One row per submission: learner, status, score, and what went wrong."""
+    table = Table(title=f"{report.lab}: {len(report.rows)} submission(s)", title_justify="left")
+    table.add_column("learner", style="bold")
+    table.add_column("status")
+    table.add_column("score", justify="right")
+    table.add_column("message", overflow="fold")
+    styles = {"graded": "green", "timeout": "yellow", "crashed": "red", "invalid": "red"}
+    for row in report.rows:
+        table.add_row(
+            row.learner,
+            Text(row.status.value, style=styles[row.status.value]),
+            f"{_pts(row.score)}/{_pts(row.max_score)}",
+            row.message,
+        )
+    return table
+
+
+def print_batch(report: BatchReport, *, console: Console | None = None) -> None:
+    """Print a batch's table, its counts and where the files are."""
+    console = console or Console()
+    console.print(batch_table(report))
+    counts = ", ".join(f"{v} {k}" for k, v in report.counts().items() if v)
+    reused = f" ({report.reused} unchanged, kept from the last run)" if report.reused else ""
+    console.print(
+        Text(f"{counts}{reused} in {report.duration:.1f} s", style="bold")
+        + Text(f"\ngradebook: {report.out / 'gradebook.csv'}", style="dim")
+    )
+
+
 def print_assign(report: AssignReport, *, check: bool, console: Console | None = None) -> None:
     """Print what assign wrote, kept, or (with ``check``) found out of date."""
     console = console or Console()
@@ -136,4 +167,12 @@ def print_assign(report: AssignReport, *, check: bool, console: Console | None =
         )
 
 
-__all__ = ["print_assign", "print_result", "print_validation", "result_table", "validation_table"]
+__all__ = [
+    "batch_table",
+    "print_assign",
+    "print_batch",
+    "print_result",
+    "print_validation",
+    "result_table",
+    "validation_table",
+]

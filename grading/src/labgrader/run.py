@@ -44,7 +44,9 @@ _SERVICE_FIXTURES = {
     "temporal_client": "temporal",
     "prefect_api_url": "prefect",
 }
-_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints")
+_IGNORE = shutil.ignore_patterns(
+    "__pycache__", "*.pyc", ".pytest_cache", ".ipynb_checkpoints", "mutants"
+)
 _SCRUBBED_ENV = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS")
 
 
