@@ -45,3 +45,16 @@ def hammer(path: str, keys: list[str], sink: str) -> None:
                 break
             except IdempotencyConflict:
                 time.sleep(0.001)
+
+
+def flaky_score(payload: Any) -> dict[str, Any]:
+    """Fails transiently while ``payload["down"]`` is true, permanently on a bad payload."""
+    if not isinstance(payload, dict):
+        raise ValueError(f"expected a dict payload, got {payload!r}")
+    if payload.get("fatal"):
+        from orchlab.errors import FatalError
+
+        raise FatalError("model registry is corrupt")
+    if payload.get("down"):
+        raise TimeoutError("model api timed out")
+    return {"score": payload["x"] * 2}

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         RetryPolicy,
         Saga,
         continue_as_new_due,
+        get_breaker,
         resume_point,
     )
 
@@ -164,3 +165,38 @@ class LongRunner:
             if remaining and continue_as_new_due(max_history_events=12):
                 workflow.continue_as_new(args=[remaining, runs + 1])
         return {"runs": runs}
+
+
+BREAKER_STATE = {"up": False}
+
+
+def _call_dependency(caller: str) -> str:
+    CALLS.append(caller)
+    if not BREAKER_STATE["up"]:
+        raise ConnectionError("feature store refused the connection")
+    return "fresh"
+
+
+@activity.defn
+async def features_for_training(_: int) -> str:
+    breaker = get_breaker("feature-store", fail_max=2, reset_timeout=60)
+    return breaker.call(_call_dependency, "train", fallback=lambda exc: "cached")
+
+
+@activity.defn
+async def features_for_scoring(_: int) -> str:
+    breaker = get_breaker("feature-store", fail_max=2, reset_timeout=60)
+    return breaker.call(_call_dependency, "score", fallback=lambda exc: "cached")
+
+
+@workflow.defn
+class SharedBreakerWorkflow:
+    @workflow.run
+    async def run(self) -> list[str]:
+        options = {"start_to_close_timeout": timedelta(seconds=10)}
+        return [
+            await workflow.execute_activity(features_for_training, 1, **options),
+            await workflow.execute_activity(features_for_scoring, 2, **options),
+            await workflow.execute_activity(features_for_scoring, 3, **options),
+            await workflow.execute_activity(features_for_training, 4, **options),
+        ]

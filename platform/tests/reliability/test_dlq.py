@@ -154,3 +154,32 @@ def test_cli_errors(tmp_path: Path, queue: DeadLetterQueue) -> None:
     assert bad.exit_code == 2 and "--status must be dead, replayed, discarded or all" in bad.output
     assert runner.invoke(app, ["dlq", "discard", "1", *db]).exit_code == 0
     assert "1 discarded" in runner.invoke(app, ["dlq", "list", "--status", "all", *db]).output
+
+
+def test_process_dead_letters_after_retries_and_replays_with_the_same_function(
+    queue: DeadLetterQueue, replay_log: Path
+) -> None:
+    from reliability_handlers import flaky_score
+
+    from orchlab.errors import FatalError
+    from orchlab.reliability import RetryPolicy
+
+    policy = RetryPolicy(max_attempts=3, sleep=lambda _: None)
+    ok = queue.process("score", flaky_score, {"x": 2}, policy=policy)
+    assert ok.ok and ok.value == {"score": 4} and ok.attempts == 1
+
+    down = queue.process("score", flaky_score, {"x": 3, "down": True}, policy=policy)
+    assert not down.ok and down.attempts == 3 and down.letter is not None
+    assert down.letter.handler == "reliability_handlers:flaky_score"
+    assert down.letter.attempts == 3 and down.letter.failure_class is FailureClass.TRANSIENT
+
+    bad = queue.process("score", flaky_score, payload_ref="runs/1.json", policy=policy)
+    assert bad.attempts == 1 and bad.letter is not None
+    assert bad.letter.failure_class is FailureClass.PERMANENT
+
+    with pytest.raises(FatalError, match="corrupt"):
+        queue.process("score", flaky_score, {"fatal": True}, policy=policy)
+    assert len(queue.letters()) == 2  # fatal failures stop the run; they are not queued
+
+    fixed = queue.replay(down.letter.id, handler=lambda p: flaky_score({**p, "down": False}))
+    assert fixed.replay_result == {"score": 6}

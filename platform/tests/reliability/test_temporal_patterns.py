@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from orchlab.errors import FailureClass
-from orchlab.reliability import classification_of
+from orchlab.reliability import BreakerState, classification_of, forget_breakers, get_breaker
 
 WORKFLOWS = [
     wf.RetryWorkflow,
@@ -24,8 +24,17 @@ WORKFLOWS = [
     wf.HeartbeatWorkflow,
     wf.ControlledPipeline,
     wf.LongRunner,
+    wf.SharedBreakerWorkflow,
 ]
-ACTIVITIES = [wf.flaky, wf.plain_key_error, wf.saga_step, wf.undo_step, wf.count_items]
+ACTIVITIES = [
+    wf.flaky,
+    wf.plain_key_error,
+    wf.saga_step,
+    wf.undo_step,
+    wf.count_items,
+    wf.features_for_training,
+    wf.features_for_scoring,
+]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -141,3 +150,19 @@ async def test_pause_resume_and_skip_a_running_pipeline(client: Client, task_que
 async def test_long_runs_continue_as_new(client: Client, task_queue: str) -> None:
     result = await _run(client, task_queue, wf.LongRunner.run, 12)
     assert result["runs"] > 1  # type: ignore[index]
+
+
+async def test_one_breaker_is_shared_by_a_workers_activities(
+    client: Client, task_queue: str
+) -> None:
+    forget_breakers()
+    wf.BREAKER_STATE["up"] = False
+    try:
+        result = await _run(client, task_queue, wf.SharedBreakerWorkflow.run)
+        # Training's and scoring's failures opened it together; later calls never reached
+        # the dependency and were served from the fallback.
+        assert result == ["cached"] * 4
+        assert wf.CALLS == ["train", "score"]
+        assert get_breaker("feature-store").state is BreakerState.OPEN
+    finally:
+        forget_breakers()

@@ -25,10 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchlab.errors import ConfigError, FailureClass, OrchlabError, classify
 from orchlab.reliability._idempotency import IdempotencyLedger
+
+if TYPE_CHECKING:
+    from orchlab.reliability._retry import RetryPolicy
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -104,6 +107,32 @@ class DeadLetter:
     """When it was replayed."""
     replay_result: Any
     """What the replay's handler returned."""
+
+
+@dataclass(frozen=True)
+class Processed:
+    """The outcome of :meth:`DeadLetterQueue.process`."""
+
+    value: Any
+    """What the function returned (None when dead-lettered)."""
+    letter: DeadLetter | None
+    """The dead letter written, when the item failed for good."""
+    attempts: int
+    """Calls made, retries included."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the item was processed (not dead-lettered)."""
+        return self.letter is None
+
+
+def handler_ref(fn: Callable[..., Any]) -> str | None:
+    """``module:qualname`` of a module-level function, or None when it cannot be imported
+    by name (a lambda, a nested function)."""
+    module, qualname = getattr(fn, "__module__", None), getattr(fn, "__qualname__", "")
+    if not module or module == "__main__" or "<" in qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 def load_handler(ref: str) -> Callable[[Any], Any]:
@@ -253,6 +282,53 @@ class DeadLetterQueue:
             )
         return self.get(letter_id)
 
+    def process(
+        self,
+        source: str,
+        fn: Callable[[Any], Any],
+        payload: Any = None,
+        *,
+        payload_ref: str | None = None,
+        policy: RetryPolicy | None = None,
+        handler: str | None = None,
+        key: str | None = None,
+    ) -> Processed:
+        """Process one item, dead-lettering it when it fails for good.
+
+        ``fn`` gets the payload (or, without one, the payload reference), under ``policy``
+        when given. A permanent failure, or a transient one that exhausted the policy, is
+        written here with the attempts made; ``fn`` itself is recorded as the replay
+        handler when it is a module-level function. Fatal failures are raised: they must
+        stop the run, not wait in a queue.
+
+        Raises:
+            Exception: A fatal failure, as raised by ``fn``.
+        """
+        argument = payload if payload is not None else payload_ref
+        attempts = 0
+
+        def counted() -> Any:
+            nonlocal attempts
+            attempts += 1
+            return fn(argument)
+
+        try:
+            value = policy.call(counted) if policy is not None else counted()
+        except Exception as exc:
+            if classify(exc) is FailureClass.FATAL:
+                raise
+            letter = self.put(
+                source,
+                exc,
+                attempts=attempts,
+                payload=payload,
+                payload_ref=payload_ref,
+                handler=handler or handler_ref(fn),
+                key=key,
+            )
+            return Processed(None, letter, attempts)
+        return Processed(value, None, attempts)
+
     def ledger(self) -> IdempotencyLedger:
         """The ledger replays go through (next to the queue's file)."""
         return IdempotencyLedger(self.path.with_name(self.path.stem + "-replays.sqlite"))
@@ -361,7 +437,9 @@ __all__ = [
     "DeadLetterQueue",
     "LetterNotFound",
     "LetterStatus",
+    "Processed",
     "ReplayError",
     "default_dlq_path",
+    "handler_ref",
     "load_handler",
 ]
