@@ -21,11 +21,12 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar, cast
-
-from temporalio.exceptions import ApplicationError
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from orchlab.errors import FailureClass, classify, http_status_class
+
+if TYPE_CHECKING:
+    from temporalio.exceptions import ApplicationError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -181,6 +182,9 @@ class FailureClassifier:
         class, and it is ``non_retryable`` unless the failure is transient. An
         ``ApplicationError`` is returned unchanged.
         """
+        # Imported here: plain-code users of the classifier need not load Temporal.
+        from temporalio.exceptions import ApplicationError
+
         if isinstance(exc, ApplicationError):
             return exc
         failure_class = self.classify(exc)
@@ -212,6 +216,8 @@ class FailureClassifier:
 
         Apply it under ``@activity.defn``. Works for ``async def`` and plain functions.
         """
+        from temporalio.exceptions import ApplicationError
+
         if inspect.iscoroutinefunction(fn):
             async_fn = cast(Callable[P, Awaitable[Any]], fn)
 
@@ -262,6 +268,11 @@ def exception_of_state(state: Any) -> BaseException | None:
         result = state.result(raise_on_failure=False)
     except Exception as exc:  # a result that cannot be loaded: treat it as that failure
         return exc
+    if inspect.isawaitable(result):  # called from async code: cannot wait for it here
+        close = getattr(result, "close", None)
+        if callable(close):
+            close()
+        return None
     return result if isinstance(result, BaseException) else None
 
 
@@ -275,6 +286,8 @@ def classification_of(error: BaseException) -> FailureClass | None:
     Returns:
         The failure class, or None when no classified error is in the chain.
     """
+    from temporalio.exceptions import ApplicationError
+
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:

@@ -27,7 +27,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchlab.errors import ConfigError, FailureClass, OrchlabError, classify
+from orchlab.errors import ConfigError, FailureClass, OrchlabError
+from orchlab.reliability._classify import DEFAULT_CLASSIFIER, FailureClassifier
 from orchlab.reliability._idempotency import IdempotencyLedger
 
 if TYPE_CHECKING:
@@ -160,11 +161,19 @@ class DeadLetterQueue:
 
     Args:
         path: The database file (created with its folder).
+        classifier: Classifies the failures written here (shown as their class).
         clock: Epoch seconds for timestamps.
     """
 
-    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        classifier: FailureClassifier = DEFAULT_CLASSIFIER,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.path = Path(path)
+        self.classifier = classifier
         self.clock = clock
         self._lock = threading.Lock()
 
@@ -191,8 +200,11 @@ class DeadLetterQueue:
         payload: Any = None,
         handler: str | None = None,
         key: str | None = None,
+        failure_class: FailureClass | None = None,
     ) -> DeadLetter:
         """Dead-letter an item that failed with ``error``.
+
+        ``failure_class`` defaults to the queue's classifier's verdict on ``error``.
 
         Raises:
             TypeError: When the inline payload is not JSON-serialisable (store it elsewhere
@@ -219,7 +231,7 @@ class DeadLetterQueue:
                     handler,
                     type(error).__name__,
                     str(error),
-                    classify(error).value,
+                    (failure_class or self.classifier.classify(error)).value,
                     tb,
                     attempts,
                     self.clock(),
@@ -315,7 +327,9 @@ class DeadLetterQueue:
         try:
             value = policy.call(counted) if policy is not None else counted()
         except Exception as exc:
-            if classify(exc) is FailureClass.FATAL:
+            classifier = policy.classifier if policy is not None else self.classifier
+            failure_class = classifier.classify(exc)
+            if failure_class is FailureClass.FATAL:
                 raise
             letter = self.put(
                 source,
@@ -325,6 +339,7 @@ class DeadLetterQueue:
                 payload_ref=payload_ref,
                 handler=handler or handler_ref(fn),
                 key=key,
+                failure_class=failure_class,
             )
             return Processed(None, letter, attempts)
         return Processed(value, None, attempts)
