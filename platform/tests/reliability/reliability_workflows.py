@@ -200,3 +200,31 @@ class SharedBreakerWorkflow:
             await workflow.execute_activity(features_for_scoring, 3, **options),
             await workflow.execute_activity(features_for_training, 4, **options),
         ]
+
+
+@workflow.defn(name="Versioned")
+class VersionedV1:
+    @workflow.run
+    async def run(self) -> int:
+        return await workflow.execute_activity(flaky, FlakyInput("train"), **OPTIONS)
+
+
+@workflow.defn(name="Versioned")
+class VersionedUnsafe:
+    """Adds an audit step in front: open executions recorded by v1 cannot replay it."""
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.execute_activity(flaky, FlakyInput("audit"), **OPTIONS)
+        return await workflow.execute_activity(flaky, FlakyInput("train"), **OPTIONS)
+
+
+@workflow.defn(name="Versioned")
+class VersionedPatched:
+    """The same change behind workflow.patched: old histories keep the old path."""
+
+    @workflow.run
+    async def run(self) -> int:
+        if workflow.patched("audit-before-train"):
+            await workflow.execute_activity(flaky, FlakyInput("audit"), **OPTIONS)
+        return await workflow.execute_activity(flaky, FlakyInput("train"), **OPTIONS)

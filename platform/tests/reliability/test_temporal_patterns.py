@@ -15,7 +15,15 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from orchlab.errors import FailureClass
-from orchlab.reliability import BreakerState, classification_of, forget_breakers, get_breaker
+from orchlab.reliability import (
+    BreakerState,
+    ReplayMismatch,
+    check_replay,
+    classification_of,
+    forget_breakers,
+    get_breaker,
+    recent_histories,
+)
 
 WORKFLOWS = [
     wf.RetryWorkflow,
@@ -25,6 +33,7 @@ WORKFLOWS = [
     wf.ControlledPipeline,
     wf.LongRunner,
     wf.SharedBreakerWorkflow,
+    wf.VersionedV1,
 ]
 ACTIVITIES = [
     wf.flaky,
@@ -166,3 +175,41 @@ async def test_one_breaker_is_shared_by_a_workers_activities(
         assert get_breaker("feature-store").state is BreakerState.OPEN
     finally:
         forget_breakers()
+
+
+async def test_check_replay_tells_a_safe_change_from_a_breaking_one(
+    client: Client, task_queue: str
+) -> None:
+    workflow_id = f"versioned-{uuid.uuid4().hex[:8]}"
+    handle = await client.start_workflow(wf.VersionedV1.run, id=workflow_id, task_queue=task_queue)
+    await handle.result()
+    histories = [await handle.fetch_history()]
+
+    report = await check_replay([wf.VersionedPatched], histories)
+    assert report.ok and report.replayed == 1
+    with pytest.raises(
+        ReplayMismatch, match=f"1 of 1 recorded histories do not replay.*{workflow_id}: "
+    ):
+        await check_replay([wf.VersionedUnsafe], histories)
+    unsafe = await check_replay([wf.VersionedUnsafe], histories, raise_on_failure=False)
+    assert list(unsafe.failures) == [workflow_id]
+
+
+async def test_recent_histories_downloads_from_a_dev_server(
+    temporal_client: Client, task_queue: str
+) -> None:
+    # The time-skipping server has no visibility API; the dev server does.
+    workflow_id = f"versioned-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        temporal_client,
+        task_queue=task_queue,
+        workflows=[wf.VersionedV1],
+        activities=[wf.flaky],
+        build_id="reliability-tests",
+    ):
+        await temporal_client.execute_workflow(
+            wf.VersionedV1.run, id=workflow_id, task_queue=task_queue
+        )
+    listed = await recent_histories(temporal_client, f"WorkflowId = '{workflow_id}'")
+    assert [h.workflow_id for h in listed] == [workflow_id]
+    assert (await check_replay([wf.VersionedPatched], listed)).ok

@@ -5,7 +5,8 @@ One :class:`FailureClassifier` decides what is transient, permanent or fatal; on
 tenacity ``Retrying``; an :class:`IdempotencyLedger` makes side effects happen once across
 retries, crashes and reruns; :class:`CircuitBreaker` protects an unstable dependency;
 :class:`DeadLetterQueue` keeps what failed for replay; :class:`Saga` undoes in reverse;
-and small Temporal helpers cover heartbeats, pause/resume/skip and continue-as-new.
+small Temporal helpers cover heartbeats, pause/resume/skip and continue-as-new; and
+:func:`check_replay` proves a workflow change replays recorded histories before it ships.
 
 Example::
 
@@ -72,6 +73,12 @@ if TYPE_CHECKING:
         continue_as_new_due,
         resume_point,
     )
+    from orchlab.reliability._versioning import (
+        ReplayMismatch,
+        ReplayReport,
+        check_replay,
+        recent_histories,
+    )
 
 # Names load on first use: a process that only needs the ledger or the dead-letter queue
 # does not pay for importing Temporal, tenacity and pybreaker (and redis, which pybreaker
@@ -104,10 +111,13 @@ _LAZY: dict[str, str] = {
     "PipelineControl": "orchlab.reliability._temporal",
     "Processed": "orchlab.reliability._dlq",
     "ReplayError": "orchlab.reliability._dlq",
+    "ReplayMismatch": "orchlab.reliability._versioning",
+    "ReplayReport": "orchlab.reliability._versioning",
     "RetryEvent": "orchlab.reliability._retry",
     "RetryPolicy": "orchlab.reliability._retry",
     "Saga": "orchlab.reliability._saga",
     "breakers": "orchlab.reliability._breaker",
+    "check_replay": "orchlab.reliability._versioning",
     "classification_of": "orchlab.reliability._classify",
     "continue_as_new_due": "orchlab.reliability._temporal",
     "default_dlq_path": "orchlab.reliability._dlq",
@@ -120,6 +130,7 @@ _LAZY: dict[str, str] = {
     "idempotency_key": "orchlab.reliability._idempotency",
     "load_handler": "orchlab.reliability._dlq",
     "prefect_checkpoint_options": "orchlab.reliability._checkpoint",
+    "recent_histories": "orchlab.reliability._versioning",
     "resume_point": "orchlab.reliability._temporal",
     "status_of": "orchlab.reliability._classify",
 }
@@ -166,10 +177,13 @@ __all__ = [
     "PipelineControl",
     "Processed",
     "ReplayError",
+    "ReplayMismatch",
+    "ReplayReport",
     "RetryEvent",
     "RetryPolicy",
     "Saga",
     "breakers",
+    "check_replay",
     "classification_of",
     "continue_as_new_due",
     "default_dlq_path",
@@ -182,6 +196,7 @@ __all__ = [
     "idempotency_key",
     "load_handler",
     "prefect_checkpoint_options",
+    "recent_histories",
     "resume_point",
     "status_of",
 ]
