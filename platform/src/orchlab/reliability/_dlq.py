@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -434,8 +435,6 @@ def _letter(row: tuple[Any, ...]) -> DeadLetter:
 def default_dlq_path() -> Path:
     """``<state_dir>/reliability/dlq.sqlite`` from orchlab's settings (``ORCHLAB_DLQ_PATH``
     overrides it)."""
-    import os
-
     from orchlab.config import get_settings
 
     override = os.environ.get("ORCHLAB_DLQ_PATH")

@@ -231,6 +231,18 @@ class IdempotencyLedger:
 
     def claim(self, key: str) -> Claim:
         """Take ``key`` for a lease, or learn it is done or busy."""
+        with self._lock:
+            # Fast path without a write lock: done keys are the common case on reruns.
+            done = (
+                self._connection()
+                .execute(
+                    "SELECT result, claims FROM idempotency WHERE key = ? AND state = 'done'",
+                    (key,),
+                )
+                .fetchone()
+            )
+        if done is not None:
+            return Claim(key, ClaimStatus.DONE, result=_load(done[0]), claims=done[1])
         now = self.clock()
         with self._transaction() as conn:
             row = conn.execute(

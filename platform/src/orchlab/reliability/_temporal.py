@@ -107,7 +107,8 @@ class PipelineControl:
     Subclass it with ``@workflow.defn`` and call ``await self.step_gate("train")`` before
     each step: it waits while paused and returns False when the step should be skipped.
     Call :meth:`step_done` after each step. The handlers are inherited signals and a query:
-    ``pause``, ``resume``, ``skip(step)`` and ``status``. Sandbox-safe.
+    ``pause``, ``resume``, ``skip(step)`` and ``status``. A subclass with its own
+    ``__init__`` (``@workflow.init``) calls ``super().__init__()``. Sandbox-safe.
     """
 
     def __init__(self) -> None:
