@@ -46,6 +46,13 @@ from labgrader.notebook import build_submission, parse_notebook, read_notebook
 from labgrader.pool import ForkServer, notebook_imports
 from labgrader.results import GradeResult, RunStatus
 from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
+from labgrader.sandbox import (
+    Sandbox,
+    UserPool,
+    default_sandbox,
+    isolation_level,
+    scrub_environment,
+)
 from labgrader.services import service_env
 
 GRADE_FILE = "grade.json"
@@ -75,6 +82,8 @@ class BatchReport:
     """Rows taken from an earlier run (unchanged submissions, no ``force``)."""
     duration: float
     """Wall-clock seconds of the batch."""
+    isolation: str = ""
+    """The isolation check runs got on this machine, in words."""
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status."""
@@ -224,7 +233,14 @@ def grade_batch(
         preload = _solution_imports(course, lab_id)
         if info.orchlab_fixtures:
             preload += ["pytest_asyncio.plugin", "orchlab.testing.fixtures"]
-        with ForkServer(preload=preload, env=child_environment(run_env)) as server:
+        sandbox = default_sandbox(
+            course.root if course else None,
+            [*submissions, out, checks],
+            network=bool(info.services),
+        )
+        users = UserPool()
+        server_env = scrub_environment(child_environment(run_env))
+        with ForkServer(preload=preload, env=server_env) as server:
 
             def grade_one(entry: Entry) -> Row:
                 row = _grade_entry(
@@ -235,6 +251,8 @@ def grade_batch(
                     env=run_env,
                     timeout=timeout,
                     limits=run_limits,
+                    sandbox=sandbox,
+                    users=users,
                 )
                 apply_late_policy(row, dates.late_days(entry.learner, entry.submitted))
                 _write_learner(out, row, lab=lab_id, release=release)
@@ -260,7 +278,13 @@ def grade_batch(
     write_atomic(out / "gradebook.csv", gradebook_csv(ordered, exercises))
     write_atomic(out / "gradebook.json", gradebook_json(ordered, exercises, lab=lab_id))
     return BatchReport(
-        lab_id, out, tuple(ordered), tuple(exercises), reused, time.monotonic() - started
+        lab_id,
+        out,
+        tuple(ordered),
+        tuple(exercises),
+        reused,
+        time.monotonic() - started,
+        isolation_level(network=bool(info.services)),
     )
 
 
@@ -273,6 +297,8 @@ def _grade_entry(
     env: Mapping[str, str],
     timeout: float,
     limits: Limits,
+    sandbox: Sandbox,
+    users: UserPool,
 ) -> Row:
     if entry.problem or entry.data is None:
         return Row(
@@ -317,6 +343,8 @@ def _grade_entry(
         timeout=timeout,
         pool=server,
         limits=limits,
+        sandbox=sandbox,
+        users=users,
     )
     row = _row_from_result(entry, result)
     missing = sorted({c["exercise"] for c in row.checks} - set(submission.exercises))

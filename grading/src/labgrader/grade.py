@@ -17,6 +17,7 @@ from labgrader.notebook import Submission, build_submission, read_notebook
 from labgrader.pool import ForkServer
 from labgrader.results import GradeResult
 from labgrader.run import DEFAULT_TIMEOUT, run_checks
+from labgrader.sandbox import Sandbox, UserPool
 
 
 def resolve_lab(
@@ -86,12 +87,14 @@ def grade_submission(
     pool: ForkServer | None = None,
     limits: Limits | None = None,
     first_failure: bool = False,
+    sandbox: Sandbox | None = None,
+    users: UserPool | None = None,
 ) -> GradeResult:
     """Grade an already-built submission (see :func:`grade_notebook`).
 
     ``pool`` forks the check run from a pre-warmed server, ``limits`` bounds its resources
-    and ``first_failure`` stops at the first failing check (see
-    :func:`labgrader.run.run_checks`).
+    ``first_failure`` stops at the first failing check, and ``sandbox`` and ``users``
+    isolate it (see :func:`labgrader.run.run_checks`).
     """
     outcome = run_checks(
         submission,
@@ -103,6 +106,8 @@ def grade_submission(
         pool=pool,
         limits=limits,
         first_failure=first_failure,
+        sandbox=sandbox,
+        users=users,
     )
     notes = tuple(
         f"cell {number} was not graded: {reason}"

@@ -36,6 +36,7 @@ from typing import Any
 
 from labgrader.errors import LabgraderError
 from labgrader.limits import Limits, apply_limits
+from labgrader.sandbox import Sandbox, enter_sandbox
 
 BASE_PRELOAD = (
     "pytest",
@@ -94,6 +95,8 @@ class RunRequest:
     """Resource limits for the child."""
     key: bytes | None = None
     """The harness's key: handed to the child through a pipe (``--labgrader-key-fd``)."""
+    sandbox: Sandbox | None = None
+    """How to isolate the child (namespaces, its own user)."""
 
 
 class ForkServer:
@@ -217,6 +220,7 @@ class ForkServer:
             "stderr": str(request.stderr),
             "limits": request.limits.to_dict() if request.limits else None,
             "key": request.key.decode() if request.key else None,
+            "sandbox": request.sandbox.to_dict() if request.sandbox else None,
         }
         try:
             if proc is None or proc.stdin is None:
@@ -313,14 +317,17 @@ def _child(message: Mapping[str, Any], proto: int) -> int:
     os.chdir(message["cwd"])
     os.environ.clear()
     os.environ.update(message["env"])
-    if message.get("limits"):
-        apply_limits(Limits.from_dict(message["limits"]))
     argv = list(message["argv"])
     if message.get("key"):
         read_fd, write_fd = os.pipe()
         os.write(write_fd, str(message["key"]).encode())
         os.close(write_fd)
         argv += ["--labgrader-key-fd", str(read_fd)]
+    if message.get("sandbox"):
+        for gap in enter_sandbox(Sandbox.from_dict(message["sandbox"]), work=Path(message["cwd"])):
+            print(f"labgrader: isolation: {gap}", file=sys.stderr)
+    if message.get("limits"):
+        apply_limits(Limits.from_dict(message["limits"]))
     if argv[:2] != ["-m", "pytest"]:
         print(f"labgrader.pool runs pytest only, got {argv[:2]}", file=sys.stderr)
         return CRASH_EXIT

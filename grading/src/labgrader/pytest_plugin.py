@@ -144,6 +144,8 @@ class _State:
     recorder: Recorder | None = None
     checks: dict[str, CheckInfo] = field(default_factory=dict)
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
+    codes: dict[str, object] = field(default_factory=dict)
+    completed: set[str] = field(default_factory=set)
 
 
 SOURCE_KEY = pytest.StashKey[Callable[[], ModuleType]]()
@@ -266,6 +268,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
         else:
             state.checks[item.nodeid] = info
+            state.codes[item.nodeid] = getattr(getattr(item, "function", None), "__code__", None)
             selected.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -330,6 +333,21 @@ def failure_message(exc: BaseException) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """Note that the check's own function ran to its end, unchanged.
+
+    A notebook that patches pytest (``Function.runtest``, the call hook) or swaps a check's
+    code for a no-op never reaches this point with the check's original code: no pass.
+    """
+    result = yield
+    state = pyfuncitem.config.stash[_STATE_KEY]
+    code = getattr(pyfuncitem.function, "__code__", None)
+    if code is not None and code is state.codes.get(pyfuncitem.nodeid):
+        state.completed.add(pyfuncitem.nodeid)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -370,6 +388,9 @@ def pytest_runtest_protocol(
     result = yield
     outcome = state.outcomes.get(item.nodeid, _Outcome())
     passed = outcome.called and not outcome.failed
+    if passed and item.nodeid not in state.completed:
+        passed = False
+        outcome.message = "the check did not run to its end (pytest or the check was tampered with)"
     if state.recorder is not None:
         state.recorder.emit(
             {
@@ -384,6 +405,16 @@ def pytest_runtest_protocol(
             state.recorder.emit({"event": "stopped", "nodeid": item.nodeid})
             item.session.shouldstop = "labgrader: stopped at the first failing check"
     return result
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under the harness, delete the check files once imported: the notebook's code, which
+    runs after this, cannot read the hidden checks' source, nor edit or delete the checks."""
+    config = session.config
+    if config.getoption("labgrader_results") and config.getoption("labgrader_submission"):
+        for root in {Path(str(a)).resolve() for a in config.args}:
+            if root.is_dir():
+                shutil.rmtree(root, ignore_errors=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -129,6 +129,8 @@ def print_batch(report: BatchReport, *, console: Console | None = None) -> None:
         Text(f"{counts}{reused} in {report.duration:.1f} s", style="bold")
         + Text(f"\ngradebook: {report.out / 'gradebook.csv'}", style="dim")
     )
+    if report.isolation:
+        console.print(Text(f"isolation: {report.isolation}", style="dim"))
 
 
 def print_assign(report: AssignReport, *, check: bool, console: Console | None = None) -> None:

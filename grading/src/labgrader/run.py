@@ -15,6 +15,7 @@ checks use them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import secrets
@@ -35,6 +36,7 @@ from labgrader.notebook import Submission, write_submission
 from labgrader.pool import ForkServer, PoolError, RunRequest
 from labgrader.pytest_plugin import ORCHLAB_FIXTURES, read_records
 from labgrader.results import CheckResult, RunStatus
+from labgrader.sandbox import Sandbox, UserPool, enter_sandbox, scrub_environment
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds one notebook's check run may take before it is stopped."""
@@ -263,8 +265,16 @@ def _spawn(
     key: bytes,
     timeout: float,
     limits: Limits | None,
+    sandbox: Sandbox | None,
 ) -> int | None:
     """Run pytest in a fresh interpreter; return its exit code, ``None`` on timeout."""
+
+    def prepare() -> None:
+        if sandbox is not None:
+            enter_sandbox(sandbox, work=work)
+        if limits is not None:
+            apply_limits(limits)
+
     read_fd, write_fd = os.pipe()
     os.write(write_fd, key)
     os.close(write_fd)
@@ -279,7 +289,7 @@ def _spawn(
                 stderr=err,
                 pass_fds=(read_fd,),
                 start_new_session=True,
-                preexec_fn=(lambda: apply_limits(limits)) if limits else None,
+                preexec_fn=prepare if (limits or sandbox) else None,
             )
         finally:
             os.close(read_fd)
@@ -303,6 +313,8 @@ def run_checks(
     pool: ForkServer | None = None,
     limits: Limits | None = None,
     first_failure: bool = False,
+    sandbox: Sandbox | None = None,
+    users: UserPool | None = None,
 ) -> RunOutcome:
     """Run a lab's checks against a submission in a child process.
 
@@ -318,6 +330,9 @@ def run_checks(
         limits: Resource limits for the run.
         first_failure: Stop at the first failing check (the checks after it earn nothing):
             enough to prove that a wrong answer loses points.
+        sandbox: Isolate the run (see :mod:`labgrader.sandbox`).
+        users: Give the run a user of its own from this pool (when root); every process
+            of that user is killed when the run ends.
 
     Returns:
         The outcome: status, one row per check, and a message when the run failed.
@@ -337,6 +352,8 @@ def run_checks(
         results = work / "results.jsonl"
         key = secrets.token_hex(32).encode()
         child_env = child_environment(env)
+        if sandbox is not None:
+            child_env = {**scrub_environment(child_env), "HOME": str(work), "TMPDIR": str(work)}
         args = pytest_args(
             info,
             ini=ini,
@@ -348,22 +365,33 @@ def run_checks(
         args += ["--labgrader-submission", str(module), "--labgrader-results", str(results)]
         failure: tuple[RunStatus, str] | None = None
         code: int | None
-        if pool is None:
-            code = _spawn(args, work=work, env=child_env, key=key, timeout=timeout, limits=limits)
-        else:
-            request = RunRequest(
-                argv=["-m", "pytest", *args],
-                cwd=work,
-                env=child_env,
-                stdout=work / "stdout.txt",
-                stderr=work / "stderr.txt",
-                limits=limits,
-                key=key,
-            )
-            try:
-                code = pool.run(request, timeout=timeout)
-            except PoolError as exc:
-                code, failure = -1, (RunStatus.CRASHED, str(exc))
+        with users.user() if users else contextlib.nullcontext() as uid:
+            box = dataclasses.replace(sandbox, uid=uid) if sandbox and uid is not None else sandbox
+            if pool is None:
+                code = _spawn(
+                    args,
+                    work=work,
+                    env=child_env,
+                    key=key,
+                    timeout=timeout,
+                    limits=limits,
+                    sandbox=box,
+                )
+            else:
+                request = RunRequest(
+                    argv=["-m", "pytest", *args],
+                    cwd=work,
+                    env=child_env,
+                    stdout=work / "stdout.txt",
+                    stderr=work / "stderr.txt",
+                    limits=limits,
+                    key=key,
+                    sandbox=box,
+                )
+                try:
+                    code = pool.run(request, timeout=timeout)
+                except PoolError as exc:
+                    code, failure = -1, (RunStatus.CRASHED, str(exc))
         if code is None:
             failure = (RunStatus.TIMEOUT, f"the check run was stopped after {timeout:g} s")
         duration = time.monotonic() - started

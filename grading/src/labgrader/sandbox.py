@@ -1,0 +1,294 @@
+"""Isolate a check run with what the OS offers: namespaces, a throwaway user, a clean env.
+
+Inside the check run's own process, before pytest starts, :func:`enter_sandbox`:
+
+* with a private mount namespace (``unshare(CLONE_NEWNS)``), covers the course's
+  ``solutions/``, ``labs/`` and ``grading/checks/`` folders, the batch's inputs and output folder,
+  ``/root`` and ``/home`` with empty read-only tmpfs mounts, so the submission cannot read
+  solutions, hidden checks or other learners' work;
+* when the checks need no engine, with a network namespace of its own
+  (``unshare(CLONE_NEWNET)``): no network at all;
+* when run as root, becomes a user of its own (a uid from :data:`UID_BASE` up, one per
+  concurrent run): it can signal no other process, ``RLIMIT_NPROC`` is enforced, and every
+  process it leaves behind, even one that left the process group, is found by its uid and
+  killed (:func:`kill_user`).
+
+Where a step is not possible (no privileges, no namespaces), it is skipped and
+:func:`isolation_level` says so in words; resource limits (:mod:`labgrader.limits`), time
+limits and the process-group kill still apply. The environment is always scrubbed
+(:func:`scrub_environment`): only what Python, pytest and the engines need is kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_BIND = 4096
+_MS_MOVE = 8192
+_MS_REC = 16384
+_MS_PRIVATE = 1 << 18
+
+UID_BASE = 61000
+"""The first uid given to check runs when labgrader runs as root."""
+
+_KEEP_ENV = frozenset(
+    {
+        "PATH",
+        "LANG",
+        "LC_ALL",
+        "LC_CTYPE",
+        "TZ",
+        "TERM",
+        "VIRTUAL_ENV",
+        "TEMPORAL_ADDRESS",
+        "PREFECT_API_URL",
+        "PREFECT_HOME",
+        "PREFECT_SERVER_ANALYTICS_ENABLED",
+        "DO_NOT_TRACK",
+        "TEMPORAL_VERSION_CHECK_DISABLED",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+        "LABGRADER_GRADING",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONHASHSEED",
+    }
+)
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "AUTH")
+
+
+def scrub_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """Keep only the variables a check run needs; never secrets, tokens or instructor paths."""
+    return {
+        k: v
+        for k, v in env.items()
+        if k in _KEEP_ENV and not any(word in k.upper() for word in _SECRET_WORDS)
+    }
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How to isolate one check run (JSON-ready: it travels to the pre-warmed server)."""
+
+    hide: tuple[str, ...] = ()
+    """Folders to cover with an empty tmpfs."""
+    keep: tuple[str, ...] = ()
+    """Folders inside hidden ones that stay visible (the Python installation)."""
+    network: bool = True
+    """Keep the network (loopback engines); ``False`` gives the run no network at all."""
+    uid: int | None = None
+    """Run as this user (only when started as root)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The sandbox as plain data."""
+        return {
+            "hide": list(self.hide),
+            "keep": list(self.keep),
+            "network": self.network,
+            "uid": self.uid,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Sandbox:
+        """Read a sandbox written by :meth:`to_dict`."""
+        return cls(
+            tuple(data.get("hide") or ()),
+            tuple(data.get("keep") or ()),
+            bool(data.get("network", True)),
+            data.get("uid"),
+        )
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+
+
+def _call(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
+    """Apply a sandbox to the current (single-threaded, freshly forked) process.
+
+    Args:
+        sandbox: What to apply.
+        work: The run's folder: it stays visible and becomes the run user's.
+
+    Returns:
+        What could not be applied, one phrase each (empty when everything was).
+    """
+    skipped: list[str] = []
+    libc = _libc()
+    if sandbox.hide:
+        try:
+            _call(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+            _call(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
+            for number, folder in enumerate(sandbox.hide):
+                if not os.path.isdir(folder) or Path(work).is_relative_to(folder):
+                    continue
+                _hide(libc, folder, sandbox.keep, staging=Path(work) / f".keep-{number}")
+        except OSError as exc:
+            skipped.append(f"no private mount namespace ({exc.strerror})")
+    if not sandbox.network:
+        try:
+            _call(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        except OSError as exc:
+            skipped.append(f"no private network namespace ({exc.strerror})")
+    if sandbox.uid is not None and os.getuid() == 0:
+        for root, dirs, files in os.walk(work):
+            for name in [*dirs, *files]:
+                with contextlib.suppress(OSError):
+                    os.lchown(os.path.join(root, name), sandbox.uid, sandbox.uid)
+        os.chown(work, sandbox.uid, sandbox.uid)
+        os.setgroups([])
+        os.setgid(sandbox.uid)
+        os.setuid(sandbox.uid)
+    elif sandbox.uid is not None:
+        skipped.append("no user of its own (labgrader is not running as root)")
+    return skipped
+
+
+def _hide(libc: ctypes.CDLL, folder: str, keep: Sequence[str], *, staging: Path) -> None:
+    """Cover ``folder`` with an empty tmpfs, leaving the ``keep`` folders inside it visible."""
+    kept = [k for k in keep if Path(k).is_relative_to(folder) and k != folder]
+    staged = []
+    for number, path in enumerate(kept):
+        stage = staging / str(number)
+        stage.mkdir(parents=True)
+        _call(libc.mount(path.encode(), str(stage).encode(), None, _MS_BIND | _MS_REC, None), path)
+        staged.append((path, stage))
+    flags = _MS_NOSUID | _MS_NODEV
+    _call(
+        libc.mount(b"tmpfs", folder.encode(), b"tmpfs", flags, b"size=64k,mode=755"),
+        f"hide {folder}",
+    )
+    for path, stage in staged:
+        os.makedirs(path, exist_ok=True)
+        _call(libc.mount(str(stage).encode(), path.encode(), None, _MS_MOVE, None), path)
+    if staged:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging)
+
+
+def _user_pids(uid: int) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+    return pids
+
+
+def kill_user(uid: int, *, rounds: int = 20) -> None:
+    """Kill every process of a run's own user (what escaped its process group too)."""
+    for _ in range(rounds):
+        pids = _user_pids(uid)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.02)
+
+
+@dataclass
+class UserPool:
+    """Hands out one uid per concurrent run (root only); thread-safe."""
+
+    base: int = UID_BASE
+    """The first uid."""
+    _free: list[int] = field(default_factory=list)
+    _next: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextlib.contextmanager
+    def user(self) -> Iterator[int | None]:
+        """A uid for one run (``None`` when not root); its processes are killed afterwards."""
+        if os.getuid() != 0:
+            yield None
+            return
+        with self._lock:
+            if self._free:
+                uid = self._free.pop()
+            else:
+                uid = self.base + self._next
+                self._next += 1
+        try:
+            yield uid
+        finally:
+            kill_user(uid)
+            with self._lock:
+                self._free.append(uid)
+
+
+def default_sandbox(
+    course_root: Path | None, extra: Sequence[Path] = (), *, network: bool = True
+) -> Sandbox:
+    """The folders a check run must not see: the course's answers and checks, learners' work.
+
+    The Python installation and labgrader stay visible inside them (``/root/.pyenv`` when
+    Python lives there): the run needs them.
+    """
+    folders: list[Path] = [Path("/root"), Path("/home"), *extra]
+    if course_root is not None:
+        folders += [
+            course_root / "solutions",
+            course_root / "labs",
+            course_root / "grading" / "checks",
+        ]
+    needed = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    needed.add(Path(__file__).resolve().parent.parent)
+    hide: dict[str, None] = {}
+    for folder in folders:
+        path = folder.resolve()
+        if path.is_file():
+            path = path.parent
+        if not any(path.is_relative_to(n) for n in needed):
+            hide[str(path)] = None
+    keep = tuple(str(n) for n in sorted(needed) if any(n.is_relative_to(h) for h in hide))
+    return Sandbox(hide=tuple(hide), keep=keep, network=network)
+
+
+def isolation_level(*, network: bool) -> str:
+    """Describe, in words, the isolation this machine gives check runs."""
+    parts = []
+    if os.getuid() == 0:
+        parts.append("a user of its own per run")
+        parts.append("private mount namespace hiding solutions, checks and other learners")
+        if not network:
+            parts.append("no network")
+    else:
+        parts.append(
+            "no namespaces or users of its own (not running as root): process limits, time "
+            "limits and process-group kills only"
+        )
+    return "; ".join(parts)
+
+
+__all__ = [
+    "UID_BASE",
+    "Sandbox",
+    "UserPool",
+    "default_sandbox",
+    "enter_sandbox",
+    "isolation_level",
+    "kill_user",
+    "scrub_environment",
+]
