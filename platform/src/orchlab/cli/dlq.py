@@ -57,10 +57,12 @@ def _queue(db: Path | None) -> DeadLetterQueue:
     return DeadLetterQueue(path)
 
 
-def _when(epoch: float | None) -> str:
+def _when(epoch: float | None, *, short: bool = False) -> str:
     if epoch is None:
         return "-"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromtimestamp(epoch, UTC).strftime(
+        "%m-%d %H:%M" if short else "%Y-%m-%d %H:%M:%S"
+    )
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -87,20 +89,44 @@ def list_command(
     wanted = None if status == "all" else LetterStatus(status)
     letters = queue.letters(status=wanted, source=source, limit=limit)
     counts = queue.counts()
-    table = Table(
-        "id", "source", "class", "error", "attempts", "status", "when", title="dead letters"
-    )
-    for letter in letters:
-        colour = _COLOURS.get(letter.failure_class.value, "white")
-        table.add_row(
+    show_status = wanted is None  # a filtered list has one status: do not repeat it
+    rows = [
+        (
             str(letter.id),
             letter.source,
-            f"[{colour}]{letter.failure_class.value}[/]",
-            _short(f"{letter.error_type}: {letter.error}"),
+            letter.failure_class.value,
+            _short(f"{letter.error_type}: {letter.error}", 200),
             str(letter.attempts),
-            letter.status.value,
-            _when(letter.created_at),
+            *([letter.status.value] if show_status else []),
+            _when(letter.created_at, short=True),
         )
+        for letter in letters
+    ]
+    headers = (
+        "id",
+        "source",
+        "class",
+        "error",
+        "tries",
+        *(["status"] if show_status else []),
+        "when (UTC)",
+    )
+    table = Table(title="dead letters")
+    # Every column but the error keeps its full width; the error gets what is left and is
+    # cut with an ellipsis (`orchlab dlq show ID` prints it whole).
+    widths = [
+        min(24, max([len(name), *(len(row[i]) for row in rows)])) for i, name in enumerate(headers)
+    ]
+    fixed = sum(w for name, w in zip(headers, widths, strict=True) if name != "error")
+    error_width = max(12, console.width - fixed - 3 * len(headers) - 1)
+    for name, width in zip(headers, widths, strict=True):
+        if name == "error":
+            table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=error_width)
+        else:
+            table.add_column(name, no_wrap=True, min_width=width)
+    for row in rows:
+        colour = _COLOURS.get(row[2], "white")
+        table.add_row(*row[:2], f"[{colour}]{row[2]}[/]", *row[3:])
     if letters:
         console.print(table)
     else:
