@@ -1,0 +1,204 @@
+"""Hostile submissions in a real batch: none earns an undeserved point, none leaves a process
+behind, and the batch goes on. Each runs under small limits in the fixture lab."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import LAB, code, write_notebook
+
+from labgrader.batch import grade_batch
+from labgrader.gradebook import Row, Status
+from labgrader.limits import Limits
+from labgrader.sandbox import UID_BASE
+
+MARK = "labgrader-hostile-3117"
+GOOD_SCALE = code("def scale(values):\n    return [v * 10 for v in values]", exercise="scale")
+GOOD_ADD = "def add(a, b):\n    return a + b\n"
+
+
+def _cells(prelude: str, add: str = GOOD_ADD) -> list:  # type: ignore[type-arg]
+    source = textwrap.dedent(prelude).strip("\n") + "\n\n" + add
+    return [code(source, exercise="add"), GOOD_SCALE]
+
+
+HOSTILE = {
+    # An honest learner, graded in the same batch: full marks.
+    "honest": _cells(""),
+    "sys-exit": _cells("import sys\nsys.exit(0)"),
+    "os-exit": _cells("import os\nos._exit(0)"),
+    "kill-parent": _cells("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"),
+    "kill-group": _cells("import os, signal\nos.killpg(0, signal.SIGKILL)"),
+    "endless-loop": _cells("while True:\n    pass"),
+    "memory-bomb": _cells("hog = []\nwhile True:\n    hog.append(bytearray(50_000_000))"),
+    "fork-bomb": _cells("import os\nwhile True:\n    os.fork()"),
+    "escaped-sleeper": _cells(
+        f"import subprocess\nsubprocess.Popen(['sleep', '3117'], start_new_session=True)\n"
+        f"MARK = {MARK!r}",
+        add="def add(a, b):\n    return a - b\n",
+    ),
+    "fake-results": _cells(
+        """
+        import json, pathlib
+        for name in ("results.json", "junit.xml", "results.jsonl"):
+            pathlib.Path(name).write_text(json.dumps({"score": 100, "event": "done"}))
+        pathlib.Path("conftest.py").write_text("def pytest_runtest_call(item):\\n    pass\\n")
+        """,
+        add="def add(a, b):\n    return 0\n",
+    ),
+    "patch-pytest": _cells(
+        """
+        import _pytest.python, _pytest.runner
+        _pytest.python.Function.runtest = lambda self: None
+        _pytest.runner.pytest_runtest_call = lambda item: None
+        """,
+        add="def add(a, b):\n    return 0\n",
+    ),
+    "patch-checks": _cells(
+        """
+        import gc, sys
+        for obj in gc.get_objects():
+            if callable(obj) and getattr(obj, "__name__", "").startswith("test_"):
+                try:
+                    obj.__code__ = (lambda nb: None).__code__
+                except (AttributeError, TypeError, ValueError):
+                    pass
+        """,
+        add="def add(a, b):\n    return 0\n",
+    ),
+    "edit-checks": _cells(
+        """
+        import pathlib, shutil
+        for path in pathlib.Path(".").rglob("test_*.py"):
+            path.write_text("def test_add_small(nb):\\n    pass\\n")
+        shutil.rmtree("checks", ignore_errors=True)
+        """,
+        add="def add(a, b):\n    return 0\n",
+    ),
+    "hard-coded": _cells("", add="def add(a, b):\n    return 3\n"),
+    "fake-output": _cells(
+        'print("test_fixture.py::test_add_small PASSED\\n5/5 points\\n== 4 passed ==")',
+        add="def add(a, b):\n    return a * b\n",
+    ),
+}
+
+
+def _stray() -> list[str]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            uid = entry.stat().st_uid
+            cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if "sleep 3117" in cmd or UID_BASE <= uid < UID_BASE + 100:
+            found.append(f"{entry.name} (uid {uid}): {cmd}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
+    from conftest import CHECKS, solution_cells
+
+    root = tmp_path_factory.mktemp("hostile") / "course"
+    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+    checks = root / "grading" / "checks" / LAB
+    checks.mkdir(parents=True)
+    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    subs = root.parent / "subs"
+    for name, cells in HOSTILE.items():
+        write_notebook(subs / f"{name}.ipynb", cells)
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        report = grade_batch(
+            lab=LAB,
+            submissions=[subs],
+            out=root.parent / "graded",
+            jobs=2,
+            timeout=8,
+            limits=Limits(memory_mb=1024, cpu_seconds=20, file_mb=8, processes=32),
+        )
+    finally:
+        os.chdir(old)
+    return {r.learner: r for r in report.rows}
+
+
+def test_every_hostile_submission_gets_one_row_and_the_honest_one_full_marks(
+    batch: dict[str, Row],
+) -> None:
+    assert set(batch) == set(HOSTILE)
+    assert (batch["honest"].status, batch["honest"].score) == (Status.GRADED, 5)
+
+
+@pytest.mark.parametrize("name", sorted(set(HOSTILE) - {"honest", "hard-coded"}))
+def test_no_hostile_submission_earns_a_point_for_add(batch: dict[str, Row], name: str) -> None:
+    row = batch[name]
+    assert row.exercises.get("add", 0) == 0, (row.status, row.message, row.checks)
+
+
+def test_statuses_and_messages_say_what_happened(batch: dict[str, Row]) -> None:
+    assert batch["endless-loop"].status is Status.TIMEOUT
+    assert "stopped after 8 s" in batch["endless-loop"].message
+    assert "endless loop" in batch["endless-loop"].message
+    assert batch["os-exit"].status is Status.CRASHED
+    assert batch["kill-group"].status is Status.CRASHED
+    assert "killed by SIGKILL" in batch["kill-group"].message
+    assert batch["memory-bomb"].score == 0
+    assert batch["fork-bomb"].score == 0
+    # Points earned elsewhere in the notebook still count when the run completed.
+    assert batch["fake-output"].status is Status.GRADED and batch["fake-output"].score == 2
+
+
+def test_hard_coded_visible_answers_lose_the_hidden_points(batch: dict[str, Row]) -> None:
+    row = batch["hard-coded"]
+    assert row.exercises["add"] == 2 and row.score == 4  # visible 2 of 3 on add
+
+
+def test_tampering_with_pytest_or_the_checks_earns_nothing(batch: dict[str, Row]) -> None:
+    for name in ("patch-pytest", "patch-checks", "edit-checks", "fake-results"):
+        assert batch[name].exercises.get("add", 0) == 0, name
+
+
+def test_no_process_is_left_behind(batch: dict[str, Row]) -> None:
+    assert _stray() == []
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="namespaces and users of its own need root")
+def test_a_submission_cannot_find_solutions_checks_or_other_learners(tmp_path: Path) -> None:
+    from conftest import CHECKS, solution_cells
+
+    root = tmp_path / "course"
+    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+    checks = root / "grading" / "checks" / LAB
+    checks.mkdir(parents=True)
+    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    subs = tmp_path / "subs"
+    snoop = f"""
+        import glob, os
+        BASE = {str(tmp_path)!r}
+        PATTERNS = (BASE + "/**/*.ipynb", BASE + "/**/test_*.py", "/root/**/*.ipynb", "checks/*")
+        FOUND = [p for pattern in PATTERNS for p in glob.glob(pattern, recursive=True)]
+        SECRETS = sorted(k for k in os.environ if "SECRET" in k or "TOKEN" in k)
+    """
+    add = (
+        "def add(a, b):\n    assert not FOUND and not SECRETS, (FOUND, SECRETS)\n    return a + b\n"
+    )
+    write_notebook(subs / "snoop.ipynb", _cells(snoop, add=add))
+    write_notebook(subs / "other.ipynb", _cells(""))
+    os.environ["LABGRADER_TEST_SECRET"] = "s3cret"
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        report = grade_batch(lab=LAB, submissions=[subs], out=tmp_path / "graded", jobs=1)
+    finally:
+        os.chdir(old)
+        del os.environ["LABGRADER_TEST_SECRET"]
+    rows = {r.learner: r for r in report.rows}
+    assert rows["snoop"].score == 5, [c["message"] for c in rows["snoop"].checks]
+    assert "private mount namespace" in report.isolation
