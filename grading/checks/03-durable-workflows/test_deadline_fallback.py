@@ -1,0 +1,104 @@
+"""Checks for exercise ``deadline-fallback``: the workflow ``FetchWithDeadline``.
+
+Contract: fetch_features with start-to-close = attempt_timeout_s, schedule-to-close =
+total_timeout_s, retries 0.1 s apart without limit; a timeout returns
+FetchResult(default, "fallback"); any other failure is re-raised.
+"""
+
+import asyncio
+import time
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowFailureError
+
+
+async def _run(t, nb, client, task_queue, inp, fetch):
+    with t.quiet():
+        async with t.worker(client, task_queue, [nb.FetchWithDeadline], [fetch]):
+            handle = await client.start_workflow(
+                nb.FetchWithDeadline.run,
+                inp,
+                id=t.workflow_id(task_queue),
+                task_queue=task_queue,
+                execution_timeout=t.TIMEOUT,
+            )
+            started = time.monotonic()
+            try:
+                result = await handle.result()
+            except WorkflowFailureError as exc:
+                result = exc
+            return result, time.monotonic() - started, handle
+
+
+async def _timeouts(handle):
+    """(start-to-close, schedule-to-close) of the first scheduled activity, in seconds."""
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            a = event.activity_task_scheduled_event_attributes
+            return (
+                a.start_to_close_timeout.ToTimedelta().total_seconds(),
+                a.schedule_to_close_timeout.ToTimedelta().total_seconds(),
+            )
+    return None
+
+
+@pytest.mark.check(exercise="deadline-fallback", points=3)
+async def test_a_fast_partner_answers(t, nb, temporal_client, task_queue):
+    @activity.defn(name="fetch_features")
+    async def fetch(key: str) -> str:
+        return f"f({key})"
+
+    inp = nb.FetchInput("user-1", 0.5, 3.0, "defaults")
+    result, _, handle = await _run(t, nb, temporal_client, task_queue, inp, fetch)
+    assert (result.value, result.source) == ("f(user-1)", "partner"), (
+        f"expected FetchResult('f(user-1)', 'partner'), got {result!r}"
+    )
+    timeouts = await _timeouts(handle)
+    assert timeouts == (0.5, 3.0), (
+        f"expected start_to_close_timeout 0.5 s and schedule_to_close_timeout 3.0 s on the "
+        f"activity call, the history shows {timeouts}"
+    )
+
+
+@pytest.mark.check(exercise="deadline-fallback", points=4)
+async def test_a_hanging_partner_is_retried_then_falls_back(t, nb, temporal_client, task_queue):
+    attempts = []
+
+    @activity.defn(name="fetch_features")
+    async def hang(key: str) -> str:
+        attempts.append(activity.info().attempt)
+        await asyncio.sleep(60)
+        return "never"
+
+    inp = nb.FetchInput("user-2", 0.3, 3.0, "defaults-v3")
+    result, elapsed, _ = await _run(t, nb, temporal_client, task_queue, inp, hang)
+    assert not isinstance(result, Exception) and (result.value, result.source) == (
+        "defaults-v3",
+        "fallback",
+    ), (
+        f"every attempt hangs: after the 3 s budget the run should return "
+        f"FetchResult('defaults-v3', 'fallback'), got {result!r}"
+    )
+    assert len(attempts) >= 2 and elapsed < 10, (
+        f"each attempt is cut at 0.3 s and retried within the 3 s budget: expected at least "
+        f"2 attempts and an answer within a few seconds, got {len(attempts)} attempts in "
+        f"{elapsed:.1f} s"
+    )
+
+
+@pytest.mark.check(exercise="deadline-fallback", points=3, hidden=True)
+async def test_hidden_a_reported_error_is_not_hidden(t, nb, temporal_client, task_queue):
+    from temporalio.exceptions import ApplicationError
+
+    @activity.defn(name="fetch_features")
+    async def refuse(key: str) -> str:
+        raise ApplicationError(f"unknown key {key}", type="NotFound", non_retryable=True)
+
+    inp = nb.FetchInput("user-3", 0.5, 3.0, "defaults")
+    result, _, _ = await _run(t, nb, temporal_client, task_queue, inp, refuse)
+    cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
+    assert cause is not None and cause.type == "NotFound", (
+        f"a NotFound error from the partner is not a timeout: the workflow must fail with it, "
+        f"not fall back; got {result!r}"
+    )

@@ -1,0 +1,113 @@
+"""Checks for exercise ``pause-resume-skip``: the workflow ``ControlledPipeline``.
+
+Contract: before each step wait while paused; a step named by ``skip`` is recorded as
+skipped and not run; query ``progress`` returns Progress(paused, done, skipped); run returns
+the outputs of the steps that ran.
+"""
+
+import asyncio
+
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+
+
+def _step_activity(nb, ran, on_step=None):
+    @activity.defn(name="run_step")
+    async def step(inp: nb.StepInput) -> str:
+        ran.append(inp.step)
+        if on_step:
+            await on_step(inp.step)
+        return f"{inp.step}:ok"
+
+    return step
+
+
+async def _start_paused(t, nb, client, task_queue, steps):
+    return await client.start_workflow(
+        nb.ControlledPipeline.run,
+        nb.RunInput("r-ctl", steps),
+        id=t.workflow_id(task_queue),
+        task_queue=task_queue,
+        start_signal="pause",
+        execution_timeout=t.TIMEOUT,
+    )
+
+
+@pytest.mark.check(exercise="pause-resume-skip", points=5)
+async def test_started_paused_then_skip_and_resume(t, nb, temporal_client, task_queue):
+    ran = []
+    async with t.worker(
+        temporal_client, task_queue, [nb.ControlledPipeline], [_step_activity(nb, ran)]
+    ):
+        handle = await _start_paused(t, nb, temporal_client, task_queue, ["a", "b", "c"])
+        paused = await handle.query(nb.ControlledPipeline.progress)
+        await handle.signal(nb.ControlledPipeline.skip, "b")
+        await handle.signal(nb.ControlledPipeline.resume)
+        result = await handle.result()
+        final = await handle.query(nb.ControlledPipeline.progress)
+    assert (paused.paused, paused.done, paused.skipped) == (True, [], []), (
+        f"started with the pause signal, nothing may run before resume: progress {paused!r}"
+    )
+    assert result == ["a:ok", "c:ok"] and ran == ["a", "c"], (
+        f"b was skipped: expected outputs ['a:ok', 'c:ok'] and steps run ['a', 'c'], got "
+        f"{result!r} and {ran}"
+    )
+    assert (final.paused, final.done, final.skipped) == (False, ["a", "c"], ["b"]), (
+        f"final progress should be Progress(paused=False, done=['a', 'c'], skipped=['b']), "
+        f"got {final!r}"
+    )
+
+
+@pytest.mark.check(exercise="pause-resume-skip", points=5)
+async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_queue):
+    ran = []
+    box: dict[str, WorkflowHandle] = {}
+
+    async def pause_after_b(step):
+        if step == "b":
+            await box["handle"].signal(nb.ControlledPipeline.pause)
+
+    activities = [_step_activity(nb, ran, pause_after_b)]
+    async with t.worker(temporal_client, task_queue, [nb.ControlledPipeline], activities):
+        box["handle"] = handle = await temporal_client.start_workflow(
+            nb.ControlledPipeline.run,
+            nb.RunInput("r-mid", ["a", "b", "c", "d"]),
+            id=t.workflow_id(task_queue),
+            task_queue=task_queue,
+            execution_timeout=t.TIMEOUT,
+        )
+        # Wait until the pause took effect: b is done and the run is waiting.
+        for _ in range(100):
+            progress = await handle.query(nb.ControlledPipeline.progress)
+            if progress.done == ["a", "b"]:
+                break
+            await asyncio.sleep(0.05)
+        held = list(ran)
+        await handle.signal(nb.ControlledPipeline.resume)
+        result = await handle.result()
+    assert progress.paused and progress.done == ["a", "b"] and held == ["a", "b"], (
+        f"a pause sent during b must hold c: expected paused with done ['a', 'b'], got "
+        f"{progress!r}, steps run by then {held}"
+    )
+    assert result == ["a:ok", "b:ok", "c:ok", "d:ok"], f"after resume all steps run, got {result!r}"
+
+
+@pytest.mark.check(exercise="pause-resume-skip", points=5, hidden=True)
+async def test_hidden_skips_unknown_and_several(t, nb, temporal_client, task_queue):
+    ran = []
+    async with t.worker(
+        temporal_client, task_queue, [nb.ControlledPipeline], [_step_activity(nb, ran)]
+    ):
+        handle = await _start_paused(t, nb, temporal_client, task_queue, ["x", "y", "z", "w"])
+        for step in ("nope", "z", "x"):
+            await handle.signal(nb.ControlledPipeline.skip, step)
+        await handle.signal(nb.ControlledPipeline.resume)
+        result = await handle.result()
+        final = await handle.query(nb.ControlledPipeline.progress)
+    assert (
+        result == ["y:ok", "w:ok"] and final.skipped == ["x", "z"] and final.done == ["y", "w"]
+    ), (
+        f"skipping x and z (and an unknown step): expected outputs ['y:ok', 'w:ok'], done "
+        f"['y', 'w'], skipped ['x', 'z'] in run order; got {result!r}, {final!r}"
+    )
