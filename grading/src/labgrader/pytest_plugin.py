@@ -144,7 +144,7 @@ class _State:
     recorder: Recorder | None = None
     checks: dict[str, CheckInfo] = field(default_factory=dict)
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
-    codes: dict[str, object] = field(default_factory=dict)
+    codes: dict[str, tuple[object, object]] = field(default_factory=dict)
     completed: set[str] = field(default_factory=set)
 
 
@@ -268,7 +268,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             deselected.append(item)
         else:
             state.checks[item.nodeid] = info
-            state.codes[item.nodeid] = getattr(getattr(item, "function", None), "__code__", None)
+            function = getattr(item, "function", None)
+            state.codes[item.nodeid] = (function, getattr(function, "__code__", None))
             selected.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
@@ -341,8 +342,9 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     """
     result = yield
     state = pyfuncitem.config.stash[_STATE_KEY]
-    code = getattr(pyfuncitem.function, "__code__", None)
-    if code is not None and code is state.codes.get(pyfuncitem.nodeid):
+    # The function collected (pytest-asyncio may wrap what is called) must keep its code.
+    function, code = state.codes.get(pyfuncitem.nodeid, (None, None))
+    if function is None or getattr(function, "__code__", None) is code:
         state.completed.add(pyfuncitem.nodeid)
     return result
 
