@@ -94,7 +94,10 @@ def _stray() -> list[str]:
         try:
             uid = entry.stat().st_uid
             cmd = Path(f"/proc/{entry.name}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
+            state = Path(f"/proc/{entry.name}/stat").read_text().rpartition(")")[2].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state == "Z":  # dead, waiting for init to reap it
             continue
         if "sleep 3117" in cmd or UID_BASE <= uid < UID_BASE + 100:
             found.append(f"{entry.name} (uid {uid}): {cmd}")

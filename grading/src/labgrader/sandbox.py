@@ -186,12 +186,21 @@ def _hide(libc: ctypes.CDLL, folder: str, keep: Sequence[str], *, staging: Path)
             shutil.rmtree(staging)
 
 
+def _alive(pid: str) -> bool:
+    """Whether a process is running (a zombie is dead: it only waits to be reaped)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return stat_line.rpartition(")")[2].split()[:1] != ["Z"]
+
+
 def _user_pids(uid: int) -> list[int]:
     pids = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if entry.stat().st_uid == uid:
+                if entry.stat().st_uid == uid and _alive(entry.name):
                     pids.append(int(entry.name))
     return pids
 
