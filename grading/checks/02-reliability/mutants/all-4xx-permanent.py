@@ -1,6 +1,5 @@
 # exercise: classify-failure
 # why: every 4xx status is treated as permanent, so a 429 rate limit is never retried and a 401 does not stop the run
-# ruff: noqa
 def classify_failure(exc: BaseException) -> FailureClass:
     """Classify a failure: retry it (transient), park it (permanent) or stop (fatal).
 

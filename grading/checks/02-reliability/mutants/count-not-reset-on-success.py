@@ -1,6 +1,5 @@
 # exercise: circuit-breaker
 # why: a success does not reset the failure count, so failures spread over a day open the breaker
-# ruff: noqa
 class CircuitBreaker:
     """Fail fast while a dependency is down; probe it with one call after a cool-down."""
 

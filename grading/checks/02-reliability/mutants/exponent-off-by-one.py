@@ -1,6 +1,5 @@
 # exercise: backoff-delays
 # why: the first wait is initial * multiplier instead of initial
-# ruff: noqa
 def backoff_delays(policy: Backoff, rng: random.Random) -> list[float]:
     """The waits between the attempts of a retry policy.
 

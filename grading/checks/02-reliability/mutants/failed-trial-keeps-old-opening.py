@@ -1,6 +1,5 @@
 # exercise: circuit-breaker
 # why: a failed half-open trial does not restart the cool-down, so every later call reaches the partner
-# ruff: noqa
 class CircuitBreaker:
     """Fail fast while a dependency is down; probe it with one call after a cool-down."""
 

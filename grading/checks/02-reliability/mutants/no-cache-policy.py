@@ -1,6 +1,5 @@
 # exercise: checkpoint-flow
 # why: the steps run as plain tasks with no cache policy, so a rerun starts from scratch
-# ruff: noqa
 @flow(name="lab02-checkpointed")
 def checkpointed_flow(day: str, checkpoints: str, fail_train: bool = False) -> dict[str, float]:
     """Extract, build features and train, resuming from the last step that succeeded.

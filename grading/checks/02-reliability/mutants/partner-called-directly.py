@@ -1,6 +1,5 @@
 # exercise: partner-fallback
 # why: the partner is called directly, not through the breaker, so an outage is hammered with every call
-# ruff: noqa
 def price_with_fallback(
     sku: str,
     *,

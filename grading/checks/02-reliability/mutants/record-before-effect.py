@@ -1,6 +1,5 @@
 # exercise: exactly-once
 # why: the key is recorded before the effect runs, so a failed charge is marked done and never retried
-# ruff: noqa
 def idempotency_key(operation: str, payload: Mapping[str, Any]) -> str:
     """A key naming one side effect: the operation and its payload's content.
 

@@ -1,6 +1,5 @@
 # exercise: dead-letter
 # why: replay does not remove the letters that succeeded, so replaying twice processes them twice
-# ruff: noqa
 def process_batch(
     items: Mapping[str, dict[str, Any]],
     handler: Callable[[dict[str, Any]], Any],

@@ -1,6 +1,5 @@
 # exercise: retry-call
 # why: every exception is retried, so a 400 is sent again and again before it is reported
-# ruff: noqa
 def retry_call(
     fn: Callable[[], T],
     policy: Backoff,

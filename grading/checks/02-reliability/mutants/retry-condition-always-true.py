@@ -1,6 +1,5 @@
 # exercise: prefect-retries
 # why: retry_condition_fn retries every failure, permanent ones included
-# ruff: noqa
 def prefect_retry_options(policy: Backoff) -> dict[str, Any]:
     """Prefect task options that apply ``policy`` and retry only transient failures.
 

@@ -1,6 +1,5 @@
 # exercise: rebuild-state
 # why: the attempt numbers of an activity's Started events are added up instead of keeping the highest
-# ruff: noqa
 def rebuild_state(events: list[dict[str, Any]], up_to: int | None = None) -> RunState:
     """Rebuild a run's state from its history events (event sourcing).
 

@@ -1,6 +1,5 @@
 # exercise: versioned-workflow
 # why: the calibrate call is added without workflow.patched, so version-1 histories fail to replay
-# ruff: noqa
 @workflow.defn(name="Scoring", sandboxed=False)
 class Scoring:
     """Score features; version 2 calibrates the score."""

@@ -1,6 +1,5 @@
 # exercise: saga
 # why: the compensations run in the order the steps ran instead of in reverse
-# ruff: noqa
 @workflow.defn(name="ProvisionSaga", sandboxed=False)
 class ProvisionSaga:
     """Reserve, copy, deploy; on failure undo what was done, in reverse."""

@@ -1,6 +1,5 @@
 # exercise: deadline-fallback
 # why: every failure falls back to the default, so an error the partner reports is hidden
-# ruff: noqa
 @workflow.defn(name="FetchWithDeadline", sandboxed=False)
 class FetchWithDeadline:
     """Fetch features within a budget; serve a default when it is spent."""

@@ -1,6 +1,5 @@
 # exercise: heartbeat-resume
 # why: the heartbeat claims a shard before it is processed, so a shard that failed is skipped on the retry
-# ruff: noqa
 @activity.defn(name="process_shards")
 async def process_shards(job: ShardJob) -> ShardReport:
     """Process the job's shards, heartbeating progress; resume from the last heartbeat."""

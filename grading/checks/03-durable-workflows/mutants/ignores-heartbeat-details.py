@@ -1,6 +1,5 @@
 # exercise: heartbeat-resume
 # why: the activity always starts at shard 0, so a retry redoes every shard
-# ruff: noqa
 @activity.defn(name="process_shards")
 async def process_shards(job: ShardJob) -> ShardReport:
     """Process the job's shards, heartbeating progress; resume from the last heartbeat."""

@@ -1,6 +1,5 @@
 # exercise: approval-gate
 # why: every decision signal overwrites the previous one, so a late approval overrides a rejection
-# ruff: noqa
 @workflow.defn(name="ApprovalGate", sandboxed=False)
 class ApprovalGate:
     """Wait for an approval or a rejection, until a deadline."""

@@ -1,6 +1,5 @@
 # exercise: pause-resume-skip
 # why: the pause is only honoured before the first step, so a pause sent mid-run is ignored
-# ruff: noqa
 @workflow.defn(name="ControlledPipeline", sandboxed=False)
 class ControlledPipeline:
     """Run steps in order; operators can pause, resume and skip."""

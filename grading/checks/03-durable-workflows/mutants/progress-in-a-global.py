@@ -1,6 +1,5 @@
 # exercise: durable-steps
 # why: the outputs are kept in a module-level list, which a replay on a new worker appends to again
-# ruff: noqa
 OUTPUTS: list[str] = []
 
 

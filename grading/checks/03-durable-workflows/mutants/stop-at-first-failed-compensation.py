@@ -1,6 +1,5 @@
 # exercise: saga
 # why: the first compensation that fails stops the others, so the GPU reservation is never released
-# ruff: noqa
 @workflow.defn(name="ProvisionSaga", sandboxed=False)
 class ProvisionSaga:
     """Reserve, copy, deploy; on failure undo what was done, in reverse."""

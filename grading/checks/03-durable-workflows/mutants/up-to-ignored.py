@@ -1,6 +1,5 @@
 # exercise: rebuild-state
 # why: up_to is ignored, so the state as of an earlier event is the final state
-# ruff: noqa
 def rebuild_state(events: list[dict[str, Any]], up_to: int | None = None) -> RunState:
     """Rebuild a run's state from its history events (event sourcing).
 
