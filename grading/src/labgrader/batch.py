@@ -18,6 +18,7 @@ whose ``grade.json`` matches the same submission, unless ``force``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -156,6 +157,93 @@ def _solution_imports(course: Course | None, lab: str) -> list[str]:
     return names
 
 
+class BatchGrader:
+    """Grades one submission at a time, thread-safe: the pre-warmed server, sandbox and
+    users of a batch (or of a ``labgrader worker``). Make it with :meth:`open`."""
+
+    def __init__(
+        self,
+        *,
+        lab: str,
+        checks: Path,
+        server: ForkServer,
+        env: Mapping[str, str],
+        limits: Limits,
+        sandbox: Sandbox,
+        network: bool,
+    ) -> None:
+        self.lab = lab
+        self.checks = checks
+        self.server = server
+        self.env = dict(env)
+        self.limits = limits
+        self.sandbox = sandbox
+        self.users = UserPool()
+        self.isolation = isolation_level(network=network)
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        lab: str,
+        checks_dir: Path | None = None,
+        course: Course | None = None,
+        hide: Sequence[Path] = (),
+        env: Mapping[str, str] | None = None,
+        limits: Limits | None = None,
+    ) -> BatchGrader:
+        """Find the lab, start the engines it needs and the pre-warmed server.
+
+        Raises:
+            LabNotFound: When the lab is unknown or has no checks.
+            CourseNotFound: When no checks folder is given and no course is found.
+            ServiceUnavailable: When an engine the checks need cannot be started.
+        """
+        if course is None:
+            try:
+                course = find_course()
+            except CourseNotFound:
+                course = None
+        lab_id, checks = resolve_lab(lab=lab, checks_dir=checks_dir, course=course)
+        info = scan_checks(checks)
+        run_env = {**service_env(info.services, start=True), **(env or {})}
+        preload = _solution_imports(course, lab_id)
+        if info.orchlab_fixtures:
+            preload += ["pytest_asyncio.plugin", "orchlab.testing.fixtures"]
+        sandbox = default_sandbox(
+            course.root if course else None, [*hide, checks], network=bool(info.services)
+        )
+        server = ForkServer(preload=preload, env=scrub_environment(child_environment(run_env)))
+        server.start()
+        return cls(
+            lab=lab_id,
+            checks=checks,
+            server=server,
+            env=run_env,
+            limits=limits if limits is not None else Limits(),
+            sandbox=sandbox,
+            network=bool(info.services),
+        )
+
+    def grade(self, entry: Entry, timeout: float = DEFAULT_TIMEOUT) -> Row:
+        """Grade one entry (no late policy): its gradebook row, whatever happens."""
+        return _grade_entry(
+            entry,
+            lab=self.lab,
+            checks=self.checks,
+            server=self.server,
+            env=self.env,
+            timeout=timeout,
+            limits=self.limits,
+            sandbox=self.sandbox,
+            users=self.users,
+        )
+
+    def close(self) -> None:
+        """Stop the pre-warmed server."""
+        self.server.close()
+
+
 def grade_batch(
     *,
     lab: str,
@@ -171,6 +259,10 @@ def grade_batch(
     env: Mapping[str, str] | None = None,
     progress: Callable[[Row, bool], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    task_queue: str | None = None,
+    heartbeat: float = 30.0,
 ) -> BatchReport:
     """Grade every submission of a batch and write the results, feedback and gradebook.
 
@@ -188,6 +280,11 @@ def grade_batch(
         env: Extra environment variables for the check runs.
         progress: Called with each finished row and whether it was reused.
         on_start: Called once with the number of submissions, before grading starts.
+        backend: ``local`` (this machine) or ``temporal`` (one workflow per submission,
+            graded by ``labgrader worker`` processes; see :mod:`labgrader.distributed`).
+        address: The Temporal frontend (default: the one orchlab runs or starts).
+        task_queue: The workers' task queue (default ``labgrader-grading``).
+        heartbeat: Seconds without a heartbeat before a worker is presumed dead.
 
     Returns:
         The report: one row per submission.
@@ -212,7 +309,6 @@ def grade_batch(
     entries = collect(submissions, lab=lab_id)
     if on_start:
         on_start(len(entries))
-    run_limits = limits if limits is not None else Limits()
 
     rows: dict[int, Row] = {}
     todo: list[tuple[int, Entry]] = []
@@ -228,42 +324,48 @@ def grade_batch(
         else:
             todo.append((index, entry))
 
-    if todo:
-        run_env = {**service_env(info.services, start=True), **(env or {})}
-        preload = _solution_imports(course, lab_id)
-        if info.orchlab_fixtures:
-            preload += ["pytest_asyncio.plugin", "orchlab.testing.fixtures"]
-        sandbox = default_sandbox(
-            course.root if course else None,
-            [*submissions, out, checks],
-            network=bool(info.services),
+    def finish(entry: Entry, row: Row) -> Row:
+        apply_late_policy(row, dates.late_days(entry.learner, entry.submitted))
+        _write_learner(out, row, lab=lab_id, release=release)
+        if progress:
+            progress(row, False)
+        return row
+
+    if todo and backend == "temporal":
+        from labgrader.distributed import TASK_QUEUE, grade_remote
+
+        remote = asyncio.run(
+            grade_remote(
+                [e for _, e in todo],
+                lab=lab_id,
+                address=address or service_env({"temporal"}, start=True)["TEMPORAL_ADDRESS"],
+                task_queue=task_queue or TASK_QUEUE,
+                timeout=timeout,
+                heartbeat=heartbeat,
+                on_row=finish,
+            )
         )
-        users = UserPool()
-        server_env = scrub_environment(child_environment(run_env))
-        with ForkServer(preload=preload, env=server_env) as server:
-
-            def grade_one(entry: Entry) -> Row:
-                row = _grade_entry(
-                    entry,
-                    lab=lab_id,
-                    checks=checks,
-                    server=server,
-                    env=run_env,
-                    timeout=timeout,
-                    limits=run_limits,
-                    sandbox=sandbox,
-                    users=users,
-                )
-                apply_late_policy(row, dates.late_days(entry.learner, entry.submitted))
-                _write_learner(out, row, lab=lab_id, release=release)
-                if progress:
-                    progress(row, False)
-                return row
-
+        for (index, _), row in zip(todo, remote, strict=True):
+            rows[index] = row
+    elif todo:
+        grader = BatchGrader.open(
+            lab=lab_id,
+            checks_dir=checks,
+            course=course,
+            hide=[*submissions, out],
+            env=env,
+            limits=limits,
+        )
+        try:
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-                futures = [(index, pool.submit(grade_one, entry)) for index, entry in todo]
+                futures = [
+                    (index, pool.submit(lambda e: finish(e, grader.grade(e, timeout)), entry))
+                    for index, entry in todo
+                ]
                 for index, future in futures:
                     rows[index] = future.result()
+        finally:
+            grader.close()
 
     ordered = [rows[i] for i in range(len(entries))]
     exercises: list[str] = []
@@ -366,4 +468,4 @@ def _write_learner(out: Path, row: Row, *, lab: str, release: bool) -> None:
     write_atomic(folder / GRADE_FILE, json.dumps(row.to_dict(), indent=2) + "\n")
 
 
-__all__ = ["GRADE_FILE", "BatchReport", "grade_batch"]
+__all__ = ["GRADE_FILE", "BatchGrader", "BatchReport", "grade_batch"]

@@ -16,11 +16,13 @@ from typing import Any
 from labgrader.gradebook import Row, Status
 
 _STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem;color:#222}
+body{font:15px/1.5 system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem;margin-bottom:.2rem} .meta{color:#666;margin-top:0}
 .total{font-size:1.2rem;font-weight:600} .status{padding:.6rem 1rem;border-radius:6px}
 .status.bad{background:#fdecea;color:#8a1c12} .status.ok{background:#e8f5e9;color:#1b5e20}
-table{border-collapse:collapse;width:100%;margin:1rem 0}
+table{border-collapse:collapse;width:100%;margin:1rem 0;table-layout:fixed}
+col.ex{width:9rem} col.check{width:17rem} col.res{width:4.5rem} col.pts{width:4.5rem}
+td.check{font-size:13px;overflow-wrap:anywhere}
 th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}
 td.pts{text-align:right;white-space:nowrap} .pass{color:#1b5e20;font-weight:600}
 .fail{color:#8a1c12;font-weight:600} .why{font-family:ui-monospace,monospace;font-size:13px;
@@ -80,8 +82,9 @@ def feedback_html(row: Row, *, lab: str, release: bool) -> str:
         total += f" (after a late penalty: {row.late_days} day(s) late)"
     parts.append(f"<p class='total'>{e(total)}</p>")
     parts.append(
-        "<table><thead><tr><th>exercise</th><th>check</th><th>result</th>"
-        "<th>points</th><th>why it failed</th></tr></thead><tbody>"
+        "<table><colgroup><col class='ex'><col class='check'><col class='res'>"
+        "<col class='pts'><col></colgroup><thead><tr><th>exercise</th><th>check</th>"
+        "<th>result</th><th>points</th><th>why it failed</th></tr></thead><tbody>"
     )
     for c in visible:
         verdict = (
@@ -90,7 +93,8 @@ def feedback_html(row: Row, *, lab: str, release: bool) -> str:
             else ("<span class='fail'>failed</span>")
         )
         parts.append(
-            f"<tr><td>{e(c['exercise'])}</td><td>{e(c['name'].rpartition('::')[2])}</td>"
+            f"<tr><td>{e(c['exercise'])}</td>"
+            f"<td class='check'>{e(c['name'].rpartition('::')[2])}</td>"
             f"<td>{verdict}</td><td class='pts'>{_pts(c['points'])} / {_pts(c['max_points'])}</td>"
             f"<td class='why'>{e(c['message'])}</td></tr>"
         )
