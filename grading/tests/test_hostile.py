@@ -13,7 +13,7 @@ from conftest import LAB, code, write_notebook
 from labgrader.batch import grade_batch
 from labgrader.gradebook import Row, Status
 from labgrader.limits import Limits
-from labgrader.sandbox import UID_BASE
+from labgrader.sandbox import UID_BASE, UID_SPAN
 
 MARK = "labgrader-hostile-3117"
 GOOD_SCALE = code("def scale(values):\n    return [v * 10 for v in values]", exercise="scale")
@@ -99,7 +99,7 @@ def _stray() -> list[str]:
             continue
         if state == "Z":  # dead, waiting for init to reap it
             continue
-        if "sleep 3117" in cmd or UID_BASE <= uid < UID_BASE + 100:
+        if "sleep 3117" in cmd or UID_BASE <= uid < UID_BASE + UID_SPAN + 64:
             found.append(f"{entry.name} (uid {uid}): {cmd}")
     return found
 

@@ -194,6 +194,21 @@ def grade(
             dir_okay=False,
         ),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            help="local (this machine) or temporal (one workflow per submission, graded by "
+            "`labgrader worker` processes).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Temporal frontend for --backend temporal."),
+    ] = None,
+    task_queue: Annotated[
+        str | None, typer.Option("--task-queue", help="The workers' task queue.")
+    ] = None,
     visible_only: Annotated[
         bool, typer.Option("--visible-only", help="Leave hidden checks out, as learners see it.")
     ] = False,
@@ -221,6 +236,9 @@ def grade(
             force=force,
             due=due,
             timeout=timeout,
+            backend=backend,
+            address=address,
+            task_queue=task_queue,
         )
         return
     from labgrader.grade import grade_notebook
@@ -251,7 +269,12 @@ def _grade_batch(
     force: bool,
     due: Path | None,
     timeout: float,
+    backend: str,
+    address: str | None,
+    task_queue: str | None,
 ) -> None:
+    if backend not in {"local", "temporal"}:
+        raise typer.BadParameter(f"--backend is local or temporal, not {backend!r}")
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -300,8 +323,53 @@ def _grade_batch(
             timeout=timeout,
             progress=done,
             on_start=started,
+            backend=backend,
+            address=address,
+            task_queue=task_queue,
         )
     print_batch(report, console=console)
+
+
+@app.command()
+def worker(
+    lab: Annotated[str, typer.Option("--lab", help="The lab this worker grades.")],
+    checks: Annotated[
+        Path | None,
+        typer.Option(
+            "--checks",
+            help="The lab's checks folder (default: grading/checks/<lab>).",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option("--address", help="Temporal frontend (default: the one orchlab runs)."),
+    ] = None,
+    task_queue: Annotated[
+        str | None, typer.Option("--task-queue", help="The task queue to poll.")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Submissions at once.")] = 2,
+) -> None:
+    """Grade submissions sent by `labgrader grade ... --backend temporal`, until stopped."""
+    import asyncio
+
+    from labgrader.distributed import TASK_QUEUE, local_grader, run_worker
+    from labgrader.services import service_env
+
+    grade_fn, close = local_grader(lab=lab, checks_dir=checks)
+    where = address or service_env({"temporal"}, start=False)["TEMPORAL_ADDRESS"]
+    queue = task_queue or TASK_QUEUE
+
+    def ready() -> None:
+        print(f"worker ready: lab {lab}, task queue {queue} on {where}", flush=True)
+
+    try:
+        asyncio.run(run_worker(grade_fn, address=where, task_queue=queue, jobs=jobs, ready=ready))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        close()
 
 
 @app.command()

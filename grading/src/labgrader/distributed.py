@@ -195,6 +195,8 @@ async def run_worker(
             activity_executor=executor,
             max_concurrent_activities=jobs,
             build_id=BUILD_ID,
+            # A worker that dies holds its workflows' sticky queue: give up on it quickly.
+            sticky_queue_schedule_to_start_timeout=timedelta(seconds=3),
         )
         async with worker:
             if ready:

@@ -46,6 +46,8 @@ _MS_PRIVATE = 1 << 18
 
 UID_BASE = 61000
 """The first uid given to check runs when labgrader runs as root."""
+UID_SPAN = 16000
+"""The uids from :data:`UID_BASE` that check runs may get (a block of 8 per process)."""
 
 _KEEP_ENV = frozenset(
     {
@@ -217,12 +219,17 @@ def kill_user(uid: int, *, rounds: int = 20) -> None:
         time.sleep(0.02)
 
 
+def _process_base() -> int:
+    """This process's block of uids, so two graders on one machine never share a user."""
+    return UID_BASE + (os.getpid() % (UID_SPAN // 8)) * 8
+
+
 @dataclass
 class UserPool:
     """Hands out one uid per concurrent run (root only); thread-safe."""
 
-    base: int = UID_BASE
-    """The first uid."""
+    base: int = field(default_factory=_process_base)
+    """The first uid (a block of 8 per process; more concurrent runs go past it)."""
     _free: list[int] = field(default_factory=list)
     _next: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -293,6 +300,7 @@ def isolation_level(*, network: bool) -> str:
 
 __all__ = [
     "UID_BASE",
+    "UID_SPAN",
     "Sandbox",
     "UserPool",
     "default_sandbox",
