@@ -14,7 +14,7 @@ otter-format tests, on a sample (``--otter-sample``, 2 at a time; otter has no t
 so hostile submissions are left out of its sample). Prints median seconds per submission,
 throughput, peak memory (the grader and all its children) and the ratio.
 
-Run: ``python benchmarks/grading_throughput.py [--submissions 200] [--otter-sample 30]``
+Run: ``python benchmarks/grading_throughput.py [--submissions 200] [--otter-sample 20]``
 (``make bench`` installs otter-grader first).
 """
 
@@ -366,7 +366,7 @@ def main() -> None:
     """Run both graders and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=200)
-    parser.add_argument("--otter-sample", type=int, default=30)
+    parser.add_argument("--otter-sample", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
