@@ -71,9 +71,14 @@ def print_result(
 def validation_table(report: ValidationReport) -> Table:
     """One row per solution notebook: solution score, starter score, maximum, verdict."""
     table = Table(title="labgrader validate", title_justify="left")
+    # A lab's notebook is usually named after the lab: show it only when it adds something.
+    show_notebook = any(n.notebook != f"{n.lab}.ipynb" for n in report.notebooks)
     right = {"solution", "starter", "max", "mutants caught"}
-    for column in ("lab", "notebook", "solution", "starter", "max", "mutants caught", "result"):
-        table.add_column(column, justify="right" if column in right else "left")
+    columns = ["lab", *(["notebook"] if show_notebook else []), "solution", "starter", "max"]
+    for column in (*columns, "mutants caught", "result"):
+        table.add_column(
+            column, justify="right" if column in right else "left", no_wrap=column == "lab"
+        )
     for n in report.notebooks:
         verdict = (
             Text("ok", style="green")
@@ -82,7 +87,7 @@ def validation_table(report: ValidationReport) -> Table:
         )
         table.add_row(
             n.lab,
-            n.notebook,
+            *([n.notebook] if show_notebook else []),
             _pts(n.solution.points),
             _pts(n.starter.points),
             _pts(n.solution.max_points),
