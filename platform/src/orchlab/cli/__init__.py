@@ -18,7 +18,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from orchlab.cli import demo, dlq, run, services  # noqa: F401
+    from orchlab.cli import audit, demo, dlq, run, services  # noqa: F401
 
 
 def main() -> None:

@@ -12,8 +12,9 @@ Run the activity :func:`record_audit` on a worker next to the workflow; use
 :func:`approval_worker` for both.
 """
 
-from __future__ import annotations
 
+# No `from __future__ import annotations`: the result dataclass is decoded inside the
+# workflow sandbox, where string annotations cannot be resolved.
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
@@ -66,7 +67,8 @@ class ApprovalOutcome:
 
     subject: str
     """What was decided."""
-    status: Status
+    # A plain str: type hints of results are resolved inside the workflow sandbox.
+    status: str
     """``approved``, ``rejected`` or ``timed_out``."""
     approver: str | None
     """Who decided (None on timeout)."""
@@ -115,18 +117,19 @@ def record_audit(entry: AuditEntry) -> int:
 class ApprovalWorkflow:
     """Wait for an approval signal, with escalation and a timeout."""
 
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, request: ApprovalRequest) -> None:
+        # Set from the start input, so a signal delivered with the start is judged too.
+        self._request: ApprovalRequest | None = request
         self._status: Status = "pending"
         self._approver: str | None = None
         self._comment = ""
         self._history: list[dict[str, Any]] = []
-        self._request: ApprovalRequest | None = None
         self._escalated = False
 
     @workflow.run
     async def run(self, request: ApprovalRequest) -> ApprovalOutcome:
         """Wait for a decision; see the module docs."""
-        self._request = request
         started = workflow.now()
         await self._audit(
             "approval.requested",
@@ -156,7 +159,9 @@ class ApprovalWorkflow:
             self._comment = f"no decision within {total:g} s"
         outcome = ApprovalOutcome(
             subject=request.subject,
-            status=self._status,
+            status="approved"
+            if self._status == "approved"
+            else ("rejected" if self._status == "rejected" else "timed_out"),
             approver=self._approver,
             comment=self._comment,
             escalated=escalated,

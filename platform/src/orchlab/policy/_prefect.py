@@ -59,23 +59,27 @@ async def prefect_wait_for_approval(
     *,
     requested_by: str,
     timeout_seconds: int = 3600,
+    poll_interval_seconds: int = 10,
     audit: AuditLog | None = None,
 ) -> ApprovalInput:
     """Pause the current Prefect flow run until someone submits an :class:`ApprovalInput`.
 
     Call from inside an async flow. The run shows as ``Paused`` in the UI with a form for
     the input; resume it there or with ``prefect.flow_runs.resume_flow_run(id, run_input=
-    {...})``. Self-approval (approver == requested_by) counts as a rejection.
+    {...})``. The flow polls every ``poll_interval_seconds``. Self-approval (approver ==
+    requested_by) counts as a rejection.
 
     Raises:
         ApprovalRejected: Rejected, self-approved, or timed out (Prefect fails the run on
             timeout before this returns).
     """
-    from prefect.flow_runs import pause_flow_run
+    from prefect.flow_runs import apause_flow_run
 
-    # pause_flow_run is typed for its sync form; awaited in an async flow it returns the input.
-    pending: Any = pause_flow_run(wait_for_input=ApprovalInput, timeout=timeout_seconds)
-    answer: ApprovalInput = await pending
+    answer = await apause_flow_run(
+        wait_for_input=ApprovalInput,
+        timeout=timeout_seconds,
+        poll_interval=poll_interval_seconds,
+    )
     ok = answer.approved and answer.approver != requested_by
     if audit is not None:
         audit.append(

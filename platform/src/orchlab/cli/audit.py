@@ -1,0 +1,105 @@
+"""``orchlab audit``: verify an audit log's hash chain, and export it.
+
+Exit codes: 0 the log is intact (or exported), 1 the chain is broken (the first bad record
+is named), 2 a usage problem (missing file, unknown format, bad key variable).
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orchlab.cli import app
+from orchlab.policy import AuditIntegrityError, export_log, verify_log
+
+audit_app = typer.Typer(
+    name="audit", help="Verify and export tamper-evident audit logs.", no_args_is_help=True
+)
+app.add_typer(audit_app)
+
+console = Console()
+err = Console(stderr=True)
+
+KeyEnv = Annotated[
+    str | None,
+    typer.Option(
+        "--key-env",
+        help="Environment variable holding the log's HMAC key, if it was written with one.",
+    ),
+]
+
+
+class ExportFormat(StrEnum):
+    """Export formats."""
+
+    JSONL = "jsonl"
+    CLOUDEVENTS = "cloudevents"
+
+
+def _key(var: str | None) -> bytes | None:
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        err.print(f"[bold red]error:[/] environment variable {var} is not set", highlight=False)
+        raise typer.Exit(2)
+    return value.encode()
+
+
+@audit_app.command("verify")
+def verify_command(
+    log: Annotated[Path, typer.Argument(help="The audit log (JSONL).")],
+    expected_head: Annotated[
+        str | None,
+        typer.Option(help="The head hash recorded elsewhere; detects records cut off the end."),
+    ] = None,
+    key_env: KeyEnv = None,
+) -> None:
+    """Check every record's hash and link; name the first bad record."""
+    if not log.exists():
+        err.print(f"[bold red]error:[/] no audit log at {log}", highlight=False)
+        raise typer.Exit(2)
+    report = verify_log(log, key=_key(key_env), expected_head=expected_head)
+    if report.ok:
+        console.print(
+            f"[green]ok[/]: {report.records} records, chain intact; head {report.head}",
+            highlight=False,
+        )
+        return
+    err.print(
+        f"[bold red]tampered:[/] {log}: record at line {report.first_bad}: {report.problem} "
+        f"({report.records} records before it are intact)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def export_command(
+    log: Annotated[Path, typer.Argument(help="The audit log (JSONL).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the export.")],
+    format: Annotated[ExportFormat, typer.Option(help="jsonl or cloudevents.")] = (
+        ExportFormat.JSONL
+    ),
+    source: Annotated[str, typer.Option(help="The CloudEvents source URI.")] = "/orchlab/audit",
+    key_env: KeyEnv = None,
+) -> None:
+    """Verify the log, then write it as JSONL or CloudEvents (one JSON event a line)."""
+    if not log.exists():
+        err.print(f"[bold red]error:[/] no audit log at {log}", highlight=False)
+        raise typer.Exit(2)
+    try:
+        count = export_log(log, output, format=format.value, key=_key(key_env), source=source)
+    except AuditIntegrityError as exc:
+        err.print(f"[bold red]not exported:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    console.print(f"wrote {count} records as {format.value} to {output}", highlight=False)
+
+
+__all__ = ["audit_app", "export_command", "verify_command"]
