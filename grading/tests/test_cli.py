@@ -53,8 +53,7 @@ def test_check_on_the_starter_fails_and_says_why(assigned: Path) -> None:
     proc = labgrader("check", f"labs/{LAB}/{LAB}.ipynb", cwd=assigned)
     assert proc.returncode == 1
     assert (
-        "test_add_small: NotImplementedError: exercise add: replace this line with your answer"
-        in proc.stdout
+        "test_add_small: not answered yet: its cell still raises NotImplementedError" in proc.stdout
     )
     assert "0/3 points" in proc.stdout  # visible checks only
     assert "hidden" not in proc.stdout and "test_add_negative" not in proc.stdout

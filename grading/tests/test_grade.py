@@ -47,7 +47,7 @@ def test_the_starter_earns_zero_with_the_stub_message(in_course: Path) -> None:
     assert _by_name(result)["test_add_small"] == (
         False,
         0,
-        "NotImplementedError: exercise add: replace this line with your answer",
+        "not answered yet: its cell still raises NotImplementedError",
     )
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
+from labgrader.assign import STUB
 from labgrader.course import Course, find_course, lab_from_path
 from labgrader.errors import CourseNotFound, LabNotFound
 from labgrader.limits import Limits
@@ -109,6 +111,18 @@ def grade_submission(
         sandbox=sandbox,
         users=users,
     )
+    # A failing check of an exercise whose cell still holds the starter's stub says only
+    # that: the check's own message would describe symptoms of the stub.
+    unanswered = {x for x in submission.exercises if STUB.format(exercise=x) in submission.source}
+    checks = tuple(
+        replace(
+            c,
+            message="not answered yet: its cell still raises NotImplementedError",
+        )
+        if not c.passed and c.exercise in unanswered
+        else c
+        for c in outcome.checks
+    )
     notes = tuple(
         f"cell {number} was not graded: {reason}"
         for number, reason in submission.skipped
@@ -118,7 +132,7 @@ def grade_submission(
         notebook=notebook,
         lab=lab,
         status=outcome.status,
-        checks=outcome.checks,
+        checks=checks,
         message=outcome.message,
         duration=outcome.duration,
         notes=notes,

@@ -306,8 +306,33 @@ def first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
+def unanswered(exc: BaseException) -> str | None:
+    """The stub's message when an exercise is not answered yet, wherever it surfaced.
+
+    The starter's ``raise NotImplementedError(...)`` may reach a check directly, as the cause
+    or context of another error, or through an engine (Temporal turns it into an
+    ``ApplicationError`` of type ``NotImplementedError`` inside a workflow failure).
+    """
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        err = todo.pop()
+        if not isinstance(err, BaseException) or id(err) in seen:
+            continue
+        seen.add(id(err))
+        if isinstance(err, NotImplementedError) or getattr(err, "type", None) == (
+            "NotImplementedError"
+        ):
+            return first_line(str(getattr(err, "message", None) or err)) or "not implemented"
+        todo += [err.__cause__, err.__context__, getattr(err, "cause", None)]
+    return None
+
+
 def failure_message(exc: BaseException) -> str:
     """Say why a check failed in plain words: the assertion message, or the error's first line."""
+    stub = unanswered(exc)
+    if stub is not None:
+        return f"not answered yet ({stub})"
     if (
         isinstance(exc, AttributeError)
         and isinstance(exc.obj, ModuleType)

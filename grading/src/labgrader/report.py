@@ -33,7 +33,11 @@ def result_table(result: GradeResult, *, title: str | None = None) -> Table:
         verdict = (
             Text("passed", style="green") if ex.passed and ran else Text("failed", style="red")
         )
-        reasons = [f"{c.name.rpartition('::')[2]}: {c.message}" for c in ex.checks if not c.passed]
+        failed = [c for c in ex.checks if not c.passed]
+        if len({c.message for c in failed}) == 1 and len(failed) > 1:
+            reasons = [failed[0].message]  # one cause (e.g. not answered yet): say it once
+        else:
+            reasons = [f"{c.name.rpartition('::')[2]}: {c.message}" for c in failed]
         table.add_row(
             ex.exercise, verdict, f"{_pts(ex.points)}/{_pts(ex.max_points)}", "\n".join(reasons)
         )
