@@ -12,7 +12,6 @@ Run the activity :func:`record_audit` on a worker next to the workflow; use
 :func:`approval_worker` for both.
 """
 
-
 # No `from __future__ import annotations`: the result dataclass is decoded inside the
 # workflow sandbox, where string annotations cannot be resolved.
 from dataclasses import dataclass, field

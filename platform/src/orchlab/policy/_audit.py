@@ -26,6 +26,7 @@ from typing import Any
 
 from orchlab.policy._errors import AuditIntegrityError
 from orchlab.policy._rego import canonical_json
+from orchlab.policy._secrets import REDACTOR
 
 GENESIS = "0" * 64
 """The ``prev`` of the first record."""
@@ -105,8 +106,9 @@ class AuditLog:
         path: The log file; created (with its folder) on first append.
         clock: Returns the current time; inject one in tests.
         key: Optional HMAC key; then only key holders can produce a valid chain.
-        redact: Applied to ``data`` before writing (e.g. a :class:`Redactor`), so secrets
-            never reach the trail.
+        redact: Applied to ``data`` before writing, so secrets never reach the trail; by
+            default the process-wide :data:`~orchlab.policy.REDACTOR` (every secret
+            fetched through a secret store).
     """
 
     def __init__(
@@ -120,7 +122,7 @@ class AuditLog:
         self.path = Path(path)
         self._clock = clock
         self._key = key
-        self._redact = redact
+        self._redact = redact if redact is not None else REDACTOR.redact
 
     def __repr__(self) -> str:
         return f"AuditLog({str(self.path)!r})"
@@ -132,8 +134,8 @@ class AuditLog:
         if not action or not actor:
             raise ValueError("an audit record needs an action and an actor")
         payload = dict(data or {})
-        if self._redact is not None:
-            payload = self._redact(payload)
+        payload = self._redact(payload)
+        actor, subject = str(self._redact(actor)), str(self._redact(subject))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)

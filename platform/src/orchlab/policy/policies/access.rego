@@ -20,8 +20,14 @@ roles := {r | some r in input.principal.roles}
 allow if count(deny) == 0
 
 deny contains msg if {
-	not input.principal.id
+	not named
 	msg := "principal.id is missing: anonymous callers are refused"
+}
+
+# An empty string is truthy in Rego: check the type and the length.
+named if {
+	is_string(input.principal.id)
+	count(trim_space(input.principal.id)) > 0
 }
 
 deny contains msg if {
