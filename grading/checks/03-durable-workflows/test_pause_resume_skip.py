@@ -83,12 +83,31 @@ async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_qu
             if progress.done == ["a", "b"]:
                 break
             await asyncio.sleep(0.05)
+        # A pause that works leaves c unscheduled. A run that ignores it schedules c in the
+        # same workflow task that records b as done: give the server's history a moment to
+        # show it, so a busy machine cannot hide the mistake.
+        scheduled = 0
+        for _ in range(20):
+            scheduled = len(
+                [
+                    event
+                    async for event in handle.fetch_history_events()
+                    if event.HasField("activity_task_scheduled_event_attributes")
+                ]
+            )
+            if scheduled > 2:
+                break
+            await asyncio.sleep(0.05)
         held = list(ran)
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
     assert progress.paused and progress.done == ["a", "b"] and held == ["a", "b"], (
         f"a pause sent during b must hold c: expected paused with done ['a', 'b'], got "
         f"{progress!r}, steps run by then {held}"
+    )
+    assert scheduled == 2, (
+        f"a pause sent during b must hold c, but {scheduled} activities were scheduled while "
+        "paused (expected 2: a and b). Wait while paused before EVERY step, not only the first"
     )
     assert result == ["a:ok", "b:ok", "c:ok", "d:ok"], f"after resume all steps run, got {result!r}"
 

@@ -141,13 +141,7 @@ def run_prefect(work: Path, keys: list[str]) -> dict[str, str]:
 
     from orchlab.reliability import prefect_checkpoint_options
 
-    # A rerun that starts within the dead process's lease meets IdempotencyConflict, a
-    # transient error: retrying after the lease is the designed answer, as in production.
-    @task(
-        **prefect_checkpoint_options(work / "checkpoints"),
-        retries=5,
-        retry_delay_seconds=LEASE_SECONDS,
-    )
+    @task(**prefect_checkpoint_options(work / "checkpoints"))
     def step(work_dir: str, key: str) -> str:
         return apply_effect(Path(work_dir), key)
 
