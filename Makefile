@@ -18,7 +18,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 PHASE  := $(PY) -m orchlab._phase
 
 test-reset:
-	@rm -f .state/phases.tsv
+	@rm -f .state/phases.tsv && mkdir -p .state && date +%s > .state/phases.start
 
 .PHONY: bench test-with-engines test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
 
@@ -75,8 +75,9 @@ test-notebooks: $(STAMP)
 	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q
 
 test: test-reset $(STAMP) lint typecheck labs-check  ## install, then run the whole suite
-	@# One Temporal dev server and one Prefect server, shared by every phase below.
-	@$(VENV)/bin/orchlab exec -- $(MAKE) -k --no-print-directory test-with-engines; \
+	@# One Temporal dev server and one Prefect server, shared by every phase below; two
+	@# phases at a time (their output is kept together per phase).
+	@$(VENV)/bin/orchlab exec -- $(MAKE) -k -j2 --output-sync=target --no-print-directory test-with-engines; \
 	rc=$$?; $(PHASE) --summary; exit $$rc
 
 test-with-engines: test-platform test-grader test-notebooks validate

@@ -21,7 +21,11 @@ def _summary() -> int:
     for name, seconds, rc in rows:
         flag = "" if rc == "0" else f"  (exit {rc})"
         print(f"  {name:<16}{float(seconds):8.1f} s{flag}")
-    print(f"  {'total':<16}{total:8.1f} s")
+    print(f"  {'sum of phases':<16}{total:8.1f} s")
+    start = _LOG.with_suffix(".start")
+    if start.exists():
+        wall = time.time() - float(start.read_text().strip())
+        print(f"  {'wall time':<16}{wall:8.1f} s  (install to end; phases run two at a time)")
     return 0
 
 
