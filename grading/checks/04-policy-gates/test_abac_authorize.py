@@ -1,0 +1,72 @@
+"""Checks for exercise ``abac-authorize``: ``authorize(principal, action, resource)``.
+
+Contract: deny by default, the first failing rule's reason: unknown action, no role, wrong
+team (admin exempt), clearance (unknown clearance below all, unknown sensitivity restricted).
+"""
+
+import pytest
+
+ANA = {"id": "ana", "roles": ["data-scientist"], "team": "fraud", "clearance": "confidential"}
+
+
+def _wf(team="fraud", sensitivity="internal"):
+    return {"workflow": "Train", "team": team, "sensitivity": sensitivity}
+
+
+def _word(result):
+    return result[1].split(" ")[0].rstrip(":")
+
+
+@pytest.mark.check(exercise="abac-authorize", points=5)
+def test_worked_example(nb):
+    got = nb.authorize(ANA, "start", _wf(sensitivity="confidential"))
+    assert got == (True, "allowed"), f"ana may start a confidential fraud workflow; got {got!r}"
+    got = nb.authorize(ANA, "cancel", _wf())
+    assert got[0] is False and _word(got) == "no", (
+        f"a data-scientist has no role allowing cancel: expected (False, 'no role ...'), "
+        f"got {got!r}"
+    )
+    got = nb.authorize(ANA, "start", _wf(sensitivity="restricted"))
+    assert got[0] is False and _word(got) == "clearance", (
+        f"clearance confidential is below restricted: expected (False, 'clearance ...'), "
+        f"got {got!r}"
+    )
+
+
+@pytest.mark.check(exercise="abac-authorize", points=5, hidden=True)
+def test_hidden_least_privilege(nb):
+    cases = [
+        (ANA, "delete", _wf(), "unknown"),
+        (ANA, "signal", _wf(team="ads"), "wrong"),
+        ({**ANA, "roles": ["superuser"]}, "start", _wf(), "no"),
+        ({**ANA, "roles": []}, "signal", _wf(), "no"),
+        ({**ANA, "roles": ["release-manager"]}, "start", _wf(), "no"),
+        ({**ANA, "clearance": None}, "start", _wf(sensitivity="public"), "clearance"),
+        (ANA, "start", _wf(sensitivity="top-secret"), "clearance"),
+        (
+            {**ANA, "roles": ["admin"], "clearance": "internal"},
+            "cancel",
+            _wf("ads", "confidential"),
+            "clearance",
+        ),
+    ]  # fmt: skip
+    for principal, action, resource, word in cases:
+        got = nb.authorize(principal, action, resource)
+        assert got[0] is False and _word(got) == word, (
+            f"{principal['roles']} / clearance {principal['clearance']!r} doing {action!r} on "
+            f"{resource}: expected (False, '{word} ...'), got {got!r}"
+        )
+    allowed = [
+        (
+            {**ANA, "roles": ["admin"], "clearance": "restricted"},
+            "approve",
+            _wf("ads", "restricted"),
+        ),
+        ({**ANA, "roles": ["viewer", "ml-engineer"]}, "cancel", _wf(sensitivity="public")),
+        ({**ANA, "roles": ["release-manager"]}, "approve", _wf(sensitivity="confidential")),
+    ]  # fmt: skip
+    for principal, action, resource in allowed:
+        got = nb.authorize(principal, action, resource)
+        assert got == (True, "allowed"), (
+            f"{principal['roles']} doing {action!r} on {resource} is allowed; got {got!r}"
+        )

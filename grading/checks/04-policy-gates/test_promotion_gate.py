@@ -1,0 +1,80 @@
+"""Checks for exercise ``promotion-gate``: ``promotion_decision(request)``.
+
+Contract: one reason per failing rule (unknown environment / one step at a time; accuracy
+missing / accuracy below; approval required; four-eyes), each starting with its word;
+``allow`` exactly when there are none.
+"""
+
+import pytest
+
+GOOD = {
+    "source": "staging",
+    "target": "prod",
+    "metrics": {"accuracy": 0.95},
+    "requested_by": "ana",
+    "approval": {"approved": True, "approver": "raj"},
+}
+
+
+def _starts(decision):
+    return sorted(reason.split(" ")[0].rstrip(":") for reason in decision.reasons)
+
+
+@pytest.mark.check(exercise="promotion-gate", points=5)
+def test_worked_example(nb):
+    ok = nb.promotion_decision(dict(GOOD))
+    assert ok.allow is True and ok.reasons == [], (
+        f"a staging -> prod promotion with accuracy 0.95 approved by someone else is allowed; "
+        f"got {ok!r}"
+    )
+    bad = nb.promotion_decision(
+        {"source": "dev", "target": "prod", "metrics": {}, "requested_by": "ana"}
+    )
+    got = [reason.split(" ")[:3] for reason in bad.reasons]
+    assert bad.allow is False and len(bad.reasons) == 3, (
+        f"dev -> prod without accuracy or approval fails three rules (one step, accuracy "
+        f"missing, approval required); got {bad!r}. Likely cause: stopping at the first reason"
+    )
+    assert [g[0] for g in got] == ["one", "accuracy", "approval"], (
+        f"reasons should start 'one step at a time', 'accuracy missing', 'approval required', "
+        f"in rule order; got {bad.reasons!r}"
+    )
+    assert bad.reasons[1].startswith("accuracy missing"), (
+        f"a missing accuracy is 'accuracy missing ...', got {bad.reasons[1]!r}"
+    )
+
+
+@pytest.mark.check(exercise="promotion-gate", points=5, hidden=True)
+def test_hidden_other_rules(nb):
+    selfish = nb.promotion_decision({**GOOD, "approval": {"approved": True, "approver": "ana"}})
+    assert selfish.allow is False and [r.split(" ")[0] for r in selfish.reasons] == ["four-eyes"], (
+        f"an approval by the requester is denied with one 'four-eyes ...' reason; got {selfish!r}"
+    )
+    low = nb.promotion_decision(
+        {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.79}, "requested_by": "ci"}
+    )
+    assert low.allow is False and len(low.reasons) == 1, (
+        f"accuracy 0.79 for staging (needs 0.8) gives one reason; got {low!r}"
+    )
+    assert low.reasons[0].startswith("accuracy below"), (
+        f"expected 'accuracy below ...', got {low.reasons!r}"
+    )
+    edge = nb.promotion_decision(
+        {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.8}, "requested_by": "ci"}
+    )
+    assert edge.allow is True, f"accuracy exactly 0.8 meets the staging minimum; got {edge!r}"
+    boolean = nb.promotion_decision(
+        {"source": "dev", "target": "staging", "metrics": {"accuracy": True}, "requested_by": "ci"}
+    )
+    assert boolean.allow is False and boolean.reasons[0].startswith("accuracy missing"), (
+        f"accuracy True is not a number: 'accuracy missing ...'; got {boolean!r}. "
+        f"Likely cause: bool is a subclass of int"
+    )
+    unknown = nb.promotion_decision(
+        {"source": "qa", "target": "prod", "metrics": {"accuracy": 0.99}, "requested_by": "ana",
+         "approval": {"approved": "yes", "approver": "raj"}}
+    )  # fmt: skip
+    assert [r.split(" ")[0] for r in unknown.reasons] == ["unknown", "approval"], (
+        f"source 'qa' is unknown (and no step rule then), and approved='yes' is not True: "
+        f"expected reasons 'unknown environment ...', 'approval required ...'; got {unknown!r}"
+    )
