@@ -1,0 +1,21 @@
+# exercise: canary
+# why: stops at the breach but never sends the traffic back to 0, so the bad version keeps its share
+def canary_rollout(
+    metric: Callable[[int], float],
+    threshold: float,
+    *,
+    steps: Sequence[int] = CANARY_STEPS,
+    set_traffic: Callable[[int], None] = lambda percent: None,
+) -> CanaryRun:
+    steps = list(steps)
+    if not steps or steps[-1] != 100 or any(not 1 <= p <= 100 for p in steps) or any(a >= b for a, b in zip(steps, steps[1:])):
+        raise ValueError(f"steps must be increasing percentages ending at 100, got {steps}")
+    timeline: list[tuple[int, float]] = []
+    for percent in steps:
+        set_traffic(percent)
+        value = metric(percent)
+        timeline.append((percent, value))
+        if value > threshold:
+            timeline.append((0, value))
+            return CanaryRun("rolled_back", 0, timeline)
+    return CanaryRun("promoted", 100, timeline)
