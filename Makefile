@@ -16,6 +16,8 @@ export DO_NOT_TRACK := 1
 export TEMPORAL_VERSION_CHECK_DISABLED := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 PHASE  := $(PY) -m orchlab._phase
+# pytest's temporary files go where the secret scan looks, when make test set that place.
+BASETEMP = $(if $(ORCHLAB_TEST_OUT),--basetemp=$(ORCHLAB_TEST_OUT)/$(1))
 
 test-reset:
 	@rm -f .state/phases.tsv && mkdir -p .state && date +%s > .state/phases.start
@@ -66,19 +68,24 @@ validate: $(STAMP)
 	@$(PHASE) validate -- $(VENV)/bin/labgrader validate --all
 
 test-platform: $(STAMP)
-	@$(PHASE) platform-tests -- $(PY) -m pytest platform/tests -q
+	@$(PHASE) platform-tests -- $(PY) -m pytest platform/tests -q $(call BASETEMP,platform)
 
 test-grader: $(STAMP)
-	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q
+	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q $(call BASETEMP,grader)
 
 test-notebooks: $(STAMP)
-	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q
+	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q $(call BASETEMP,notebooks)
 
 test: test-reset $(STAMP) lint typecheck labs-check  ## install, then run the whole suite
 	@# One Temporal dev server and one Prefect server, shared by every phase below; two
-	@# phases at a time (their output is kept together per phase).
-	@$(VENV)/bin/orchlab exec -- $(MAKE) -k -j2 --output-sync=target --no-print-directory test-with-engines; \
-	rc=$$?; $(PHASE) --summary; exit $$rc
+	@# phases at a time (their output is kept together per phase). Every phase sees a random
+	@# canary secret; the last phase proves it leaked into no log or file the suite wrote.
+	@export ORCHLAB_TEST_OUT=$$(mktemp -d -t orchlab-test.XXXXXX); \
+	export ORCHLAB_SECRET_SUITE_TOKEN=$$($(PY) -c 'import secrets; print("sk-" + secrets.token_hex(20))'); \
+	$(VENV)/bin/orchlab exec -- $(MAKE) -k -j2 --output-sync=target --no-print-directory test-with-engines; \
+	rc=$$?; \
+	$(PHASE) secret-scan -- $(PY) -m orchlab.testing.secret_scan --env ORCHLAB_SECRET_SUITE_TOKEN "$$ORCHLAB_TEST_OUT" || rc=1; \
+	rm -rf "$$ORCHLAB_TEST_OUT"; $(PHASE) --summary; exit $$rc
 
 test-with-engines: test-platform test-grader test-notebooks validate
 
