@@ -92,7 +92,9 @@ class DriftReport:
         parts = [f"{k}: {a!r} != {b!r}" for k, (a, b) in sorted(self.changed.items())]
         parts += [f"{k}: only in {self.left}" for k in self.only_left]
         parts += [f"{k}: only in {self.right}" for k in self.only_right]
-        return f"{self.left} and {self.right} differ in {len(self.keys)} keys: " + "; ".join(parts)
+        noun = "key" if len(self.keys) == 1 else "keys"
+        head = f"{self.left} and {self.right} differ in {len(self.keys)} {noun}: "
+        return head + "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able view."""
