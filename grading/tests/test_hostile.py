@@ -4,6 +4,7 @@ behind, and the batch goes on. Each runs under small limits in the fixture lab."
 from __future__ import annotations
 
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -99,6 +100,8 @@ def _stray() -> list[str]:
             continue
         if state == "Z":  # dead, waiting for init to reap it
             continue
+        if "/bin/python" in cmd and not cmd.startswith(sys.executable):
+            continue  # another checkout's grader (a concurrent test run on this machine)
         if "sleep 3117" in cmd or UID_BASE <= uid < UID_BASE + UID_SPAN + 64:
             found.append(f"{entry.name} (uid {uid}): {cmd}")
     return found
