@@ -100,7 +100,7 @@ def _stray() -> list[str]:
             continue
         if state == "Z":  # dead, waiting for init to reap it
             continue
-        if "/bin/python" in cmd and not cmd.startswith(sys.executable):
+        if "/.venv/bin/python" in cmd and not cmd.startswith(sys.executable):
             continue  # another checkout's grader (a concurrent test run on this machine)
         if "sleep 3117" in cmd or UID_BASE <= uid < UID_BASE + UID_SPAN + 64:
             found.append(f"{entry.name} (uid {uid}): {cmd}")
