@@ -170,7 +170,6 @@ class BatchGrader:
         env: Mapping[str, str],
         limits: Limits,
         sandbox: Sandbox,
-        network: bool,
     ) -> None:
         self.lab = lab
         self.checks = checks
@@ -179,7 +178,7 @@ class BatchGrader:
         self.limits = limits
         self.sandbox = sandbox
         self.users = UserPool()
-        self.isolation = isolation_level(network=network)
+        self.isolation = isolation_level(sandbox)
 
     @classmethod
     def open(
@@ -210,9 +209,7 @@ class BatchGrader:
         preload = _solution_imports(course, lab_id)
         if info.orchlab_fixtures:
             preload += ["pytest_asyncio.plugin", "orchlab.testing.fixtures"]
-        sandbox = default_sandbox(
-            course.root if course else None, [*hide, checks], network=bool(info.services)
-        )
+        sandbox = default_sandbox(course.root if course else None, [*hide, checks], engines=run_env)
         server = ForkServer(preload=preload, env=scrub_environment(child_environment(run_env)))
         server.start()
         return cls(
@@ -222,7 +219,6 @@ class BatchGrader:
             env=run_env,
             limits=limits if limits is not None else Limits(),
             sandbox=sandbox,
-            network=bool(info.services),
         )
 
     def grade(self, entry: Entry, timeout: float = DEFAULT_TIMEOUT) -> Row:
@@ -302,7 +298,7 @@ def grade_batch(
     except CourseNotFound:
         course = None
     lab_id, checks = resolve_lab(lab=lab, checks_dir=checks_dir, course=course)
-    info = scan_checks(checks)
+    scan_checks(checks)  # a lab without checks fails here, before any submission is read
     dates = read_due_dates(due) if due else DueDates(None, {})
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -331,7 +327,9 @@ def grade_batch(
             progress(row, False)
         return row
 
+    isolation = ""
     if todo and backend == "temporal":
+        isolation = "the labgrader workers' own (each logs it when it starts)"
         from labgrader.distributed import TASK_QUEUE, grade_remote
 
         remote = asyncio.run(
@@ -356,6 +354,7 @@ def grade_batch(
             env=env,
             limits=limits,
         )
+        isolation = grader.isolation
         try:
             with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
                 futures = [
@@ -386,7 +385,7 @@ def grade_batch(
         tuple(exercises),
         reused,
         time.monotonic() - started,
-        isolation_level(network=bool(info.services)),
+        isolation,
     )
 
 

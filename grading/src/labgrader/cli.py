@@ -357,12 +357,13 @@ def worker(
     from labgrader.distributed import TASK_QUEUE, local_grader, run_worker
     from labgrader.services import service_env
 
-    grade_fn, close = local_grader(lab=lab, checks_dir=checks)
+    grade_fn, close, isolation = local_grader(lab=lab, checks_dir=checks)
     where = address or service_env({"temporal"}, start=False)["TEMPORAL_ADDRESS"]
     queue = task_queue or TASK_QUEUE
 
     def ready() -> None:
         print(f"worker ready: lab {lab}, task queue {queue} on {where}", flush=True)
+        print(f"isolation: {isolation}", flush=True)
 
     try:
         asyncio.run(run_worker(grade_fn, address=where, task_queue=queue, jobs=jobs, ready=ready))

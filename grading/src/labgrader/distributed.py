@@ -206,12 +206,13 @@ async def run_worker(
 
 def local_grader(
     *, lab: str, checks_dir: Path | None = None
-) -> tuple[Callable[[Entry, float], Row], Callable[[], None]]:
-    """A worker's grading function (and its clean-up), as the local backend grades."""
+) -> tuple[Callable[[Entry, float], Row], Callable[[], None], str]:
+    """A worker's grading function, its clean-up and its isolation in words, as the local
+    backend grades."""
     from labgrader.batch import BatchGrader
 
     grader = BatchGrader.open(lab=lab, checks_dir=checks_dir)
-    return grader.grade, grader.close
+    return grader.grade, grader.close, grader.isolation
 
 
 __all__ = [

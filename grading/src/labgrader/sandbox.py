@@ -6,8 +6,10 @@ Inside the check run's own process, before pytest starts, :func:`enter_sandbox`:
   ``solutions/``, ``labs/`` and ``grading/checks/`` folders, the batch's inputs and output folder,
   ``/root`` and ``/home`` with empty read-only tmpfs mounts, so the submission cannot read
   solutions, hidden checks or other learners' work;
-* when the checks need no engine, with a network namespace of its own
-  (``unshare(CLONE_NEWNET)``): no network at all;
+* with a network namespace of its own (``unshare(CLONE_NEWNET)``) whose only interface is
+  its own loopback: no network at all, except, when the checks need an engine, the engines'
+  loopback ports, relayed to the batch's shared engines by :mod:`labgrader.relay` (another
+  port of the host, another machine or the internet stay out of reach);
 * when run as root, becomes a user of its own (a uid from :data:`UID_BASE` up, one per
   concurrent run): it can signal no other process, ``RLIMIT_NPROC`` is enforced, and every
   process it leaves behind, even one that left the process group, is found by its uid and
@@ -24,9 +26,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
+import ipaddress
 import os
 import shutil
 import signal
+import socket
+import struct
 import sys
 import threading
 import time
@@ -34,6 +40,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from labgrader.relay import parse_endpoint
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -43,6 +52,10 @@ _MS_BIND = 4096
 _MS_MOVE = 8192
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
+_SIOCGIFFLAGS = 0x8913
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+_PR_SET_PDEATHSIG = 1
 
 UID_BASE = 61000
 """The first uid given to check runs when labgrader runs as root."""
@@ -91,9 +104,11 @@ class Sandbox:
     keep: tuple[str, ...] = ()
     """Folders inside hidden ones that stay visible (the Python installation)."""
     network: bool = True
-    """Keep the network (loopback engines); ``False`` gives the run no network at all."""
+    """Share the host's network; ``False`` gives the run a network of its own: loopback only."""
     uid: int | None = None
     """Run as this user (only when started as root)."""
+    relay: tuple[str, ...] = ()
+    """With a network of its own: the engines' loopback ``host:port`` the run may reach."""
 
     def to_dict(self) -> dict[str, Any]:
         """The sandbox as plain data."""
@@ -102,6 +117,7 @@ class Sandbox:
             "keep": list(self.keep),
             "network": self.network,
             "uid": self.uid,
+            "relay": list(self.relay),
         }
 
     @classmethod
@@ -112,6 +128,7 @@ class Sandbox:
             tuple(data.get("keep") or ()),
             bool(data.get("network", True)),
             data.get("uid"),
+            tuple(data.get("relay") or ()),
         )
 
 
@@ -149,7 +166,7 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
             skipped.append(f"no private mount namespace ({exc.strerror})")
     if not sandbox.network:
         try:
-            _call(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+            _private_network(libc, sandbox.relay)
         except OSError as exc:
             skipped.append(f"no private network namespace ({exc.strerror})")
     if sandbox.uid is not None and os.getuid() == 0:
@@ -164,6 +181,104 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
     elif sandbox.uid is not None:
         skipped.append("no user of its own (labgrader is not running as root)")
     return skipped
+
+
+def _private_network(libc: ctypes.CDLL, relay: Sequence[str]) -> None:
+    """Move to a network namespace of its own: loopback up, the ``relay`` ports relayed out."""
+    host_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC) if relay else -1
+    try:
+        _call(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        _loopback_up()
+        if relay:
+            _start_relay(libc, relay, host_ns=host_ns)
+    finally:
+        if host_ns >= 0:
+            os.close(host_ns)
+
+
+def _loopback_up() -> None:
+    """Bring up the loopback interface of a fresh network namespace (it starts down)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(sock, _SIOCGIFFLAGS, request)[:18])[1]
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def _start_relay(libc: ctypes.CDLL, relay: Sequence[str], *, host_ns: int) -> None:
+    """Bind the engines' ports here (the private namespace) and relay them to the host's.
+
+    The relay is a child of this process that goes back to the host's network namespace and
+    runs :mod:`labgrader.relay`; it is in the run's process group and dies with this process.
+    """
+    listeners: list[tuple[socket.socket, str]] = []
+    try:
+        for endpoint in relay:
+            host, port = parse_endpoint(endpoint)
+            names = ["127.0.0.1", "::1"] if host == "localhost" else [host]
+            for name in names:
+                try:
+                    listeners.append((_listen(name, port), endpoint))
+                except OSError:
+                    if name == host:  # ::1 for "localhost" may be missing: 127.0.0.1 is enough
+                        raise
+        pid = os.fork()
+        if pid == 0:  # the relay
+            try:
+                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+                _call(libc.setns(host_ns, CLONE_NEWNET), "setns(host network)")
+                args = []
+                for sock, endpoint in listeners:
+                    os.set_inheritable(sock.fileno(), True)
+                    args.append(f"{sock.fileno()}={endpoint}")
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1):
+                    os.dup2(null, fd)
+                os.execv(sys.executable, [sys.executable, "-I", "-m", "labgrader.relay", *args])
+            finally:
+                os._exit(127)
+    finally:
+        for sock, _ in listeners:
+            sock.close()
+
+
+def loopback_endpoints(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The engines' ``host:port`` named by ``TEMPORAL_ADDRESS`` and ``PREFECT_API_URL``.
+
+    Returns:
+        The endpoints, or ``None`` when one is not on loopback (a remote cluster): the check
+        runs then share the host's network to reach it.
+    """
+    endpoints: list[str] = []
+    if address := env.get("TEMPORAL_ADDRESS"):
+        endpoints.append(address if "://" not in address else urlsplit(address).netloc)
+    if url := env.get("PREFECT_API_URL"):
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        endpoints.append(f"{parts.hostname}:{port}")
+    for endpoint in endpoints:
+        try:
+            host, _ = parse_endpoint(endpoint)
+        except ValueError:
+            return None
+        if host != "localhost" and not _is_loopback(host):
+            return None
+    return tuple(dict.fromkeys(endpoints))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _hide(libc: ctypes.CDLL, folder: str, keep: Sequence[str], *, staging: Path) -> None:
@@ -255,12 +370,22 @@ class UserPool:
 
 
 def default_sandbox(
-    course_root: Path | None, extra: Sequence[Path] = (), *, network: bool = True
+    course_root: Path | None,
+    extra: Sequence[Path] = (),
+    *,
+    engines: Mapping[str, str] | None = None,
 ) -> Sandbox:
-    """The folders a check run must not see: the course's answers and checks, learners' work.
+    """The sandbox of a batch's check runs.
 
+    The folders a check run must not see: the course's answers and checks, learners' work.
     The Python installation and labgrader stay visible inside them (``/root/.pyenv`` when
-    Python lives there): the run needs them.
+    Python lives there): the run needs them. The network: the run's own loopback, plus the
+    engines' ports when they are on loopback (the host's network when one is remote).
+
+    Args:
+        course_root: The course (its ``solutions/``, ``labs/`` and checks are hidden).
+        extra: More folders to hide (the batch's inputs and output).
+        engines: ``TEMPORAL_ADDRESS`` / ``PREFECT_API_URL`` of the engines the checks need.
     """
     folders: list[Path] = [Path("/root"), Path("/home"), *extra]
     if course_root is not None:
@@ -279,17 +404,22 @@ def default_sandbox(
         if not any(path.is_relative_to(n) for n in needed):
             hide[str(path)] = None
     keep = tuple(str(n) for n in sorted(needed) if any(n.is_relative_to(h) for h in hide))
-    return Sandbox(hide=tuple(hide), keep=keep, network=network)
+    relay = loopback_endpoints(engines or {})
+    return Sandbox(hide=tuple(hide), keep=keep, network=relay is None, relay=relay or ())
 
 
-def isolation_level(*, network: bool) -> str:
+def isolation_level(sandbox: Sandbox) -> str:
     """Describe, in words, the isolation this machine gives check runs."""
     parts = []
     if os.getuid() == 0:
         parts.append("a user of its own per run")
         parts.append("private mount namespace hiding solutions, checks and other learners")
-        if not network:
+        if sandbox.relay:
+            parts.append(f"network: loopback only, to the engines at {', '.join(sandbox.relay)}")
+        elif not sandbox.network:
             parts.append("no network")
+        else:
+            parts.append("the host's network (an engine is not on loopback)")
     else:
         parts.append(
             "no namespaces or users of its own (not running as root): process limits, time "
@@ -307,5 +437,6 @@ __all__ = [
     "enter_sandbox",
     "isolation_level",
     "kill_user",
+    "loopback_endpoints",
     "scrub_environment",
 ]

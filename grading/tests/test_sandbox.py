@@ -1,0 +1,135 @@
+"""The sandbox's network: a check run reaches the batch's engines and nothing else."""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import LAB, code, solution_cells, write_notebook
+
+from labgrader.batch import grade_batch
+from labgrader.relay import parse_endpoint
+from labgrader.sandbox import Sandbox, default_sandbox, isolation_level, loopback_endpoints
+from orchlab.testing.fixtures import temporal_address  # noqa: F401  (a fixture)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, ()),
+        ({"TEMPORAL_ADDRESS": "127.0.0.1:7233"}, ("127.0.0.1:7233",)),
+        (
+            {"TEMPORAL_ADDRESS": "localhost:7233", "PREFECT_API_URL": "http://127.0.0.1:4200/api"},
+            ("localhost:7233", "127.0.0.1:4200"),
+        ),
+        ({"PREFECT_API_URL": "http://[::1]:4200/api"}, ("::1:4200",)),
+        ({"PREFECT_API_URL": "http://localhost/api"}, ("localhost:80",)),
+        ({"TEMPORAL_ADDRESS": "temporal.example.com:7233"}, None),
+        ({"TEMPORAL_ADDRESS": "127.0.0.1:7233", "PREFECT_API_URL": "https://10.0.0.5/api"}, None),
+    ],
+)
+def test_loopback_endpoints_name_the_engines_or_none_when_one_is_remote(
+    env: dict[str, str], expected: tuple[str, ...] | None
+) -> None:
+    assert loopback_endpoints(env) == expected
+
+
+def test_a_remote_engine_keeps_the_hosts_network_and_says_so() -> None:
+    remote = default_sandbox(None, engines={"TEMPORAL_ADDRESS": "temporal.example.com:7233"})
+    assert remote.network and not remote.relay
+    local = default_sandbox(None, engines={"TEMPORAL_ADDRESS": "127.0.0.1:7233"})
+    assert not local.network and local.relay == ("127.0.0.1:7233",)
+    assert not default_sandbox(None).network
+    if os.getuid() == 0:
+        assert "host's network" in isolation_level(remote)
+        assert "loopback only, to the engines at 127.0.0.1:7233" in isolation_level(local)
+    assert Sandbox.from_dict(local.to_dict()) == local
+
+
+@pytest.mark.parametrize("bad", ["7233", "host:", ":7233", "host:port", "host:70000"])
+def test_an_endpoint_without_a_port_is_refused_with_its_text(bad: str) -> None:
+    with pytest.raises(ValueError, match="expected host:port"):
+        parse_endpoint(bad)
+
+
+ENGINE_CHECKS = """
+import pytest
+
+
+@pytest.mark.check(exercise="add", points=2)
+async def test_the_engine_answers_through_the_sandbox(nb, temporal_client):
+    await temporal_client.service_client.check_health()
+    assert nb.add(1, 2) == 3
+
+
+@pytest.mark.check(exercise="scale", points=1)
+def test_scale(nb, temporal_address):
+    assert nb.scale([1, 2]) == [10, 20]
+"""
+
+
+@pytest.fixture
+def host_listener() -> Iterator[int]:
+    """A TCP port on the host's loopback that a check run must not reach."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="network namespaces need root")
+def test_a_check_run_reaches_its_engine_and_nothing_else(
+    tmp_path: Path,
+    temporal_address: str,  # noqa: F811
+    host_listener: int,
+) -> None:
+    root = tmp_path / "course"
+    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+    checks = root / "grading" / "checks" / LAB
+    checks.mkdir(parents=True)
+    (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
+    engine_host, engine_port = parse_endpoint(temporal_address)
+    probe = textwrap.dedent(
+        f"""
+        import socket
+
+        def reach(host, port):
+            try:
+                socket.create_connection((host, port), timeout=2).close()
+                return True
+            except OSError:
+                return False
+
+        REACHED = {{
+            "engine": reach({engine_host!r}, {engine_port}),
+            "host port": reach("127.0.0.1", {host_listener}),
+            "another machine": reach("192.0.2.1", 80),
+        }}
+        INTERFACES = [name for _, name in socket.if_nameindex()]
+
+        def add(a, b):
+            expected = {{"engine": True, "host port": False, "another machine": False}}
+            assert REACHED == expected and INTERFACES == ["lo"], (REACHED, INTERFACES)
+            return a + b
+        """
+    )
+    scale = "def scale(values):\n    return [v * 10 for v in values]"
+    write_notebook(
+        tmp_path / "subs" / "prober.ipynb",
+        [code(probe, exercise="add"), code(scale, exercise="scale")],
+    )
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        report = grade_batch(
+            lab=LAB, submissions=[tmp_path / "subs"], out=tmp_path / "graded", jobs=1
+        )
+    finally:
+        os.chdir(old)
+    (row,) = report.rows
+    assert row.score == 3, [c["message"] for c in row.checks]
+    assert f"loopback only, to the engines at {temporal_address}" in report.isolation
