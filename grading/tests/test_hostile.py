@@ -19,6 +19,33 @@ from labgrader.sandbox import UID_BASE, UID_SPAN
 MARK = "labgrader-hostile-3117"
 GOOD_SCALE = code("def scale(values):\n    return [v * 10 for v in values]", exercise="scale")
 GOOD_ADD = "def add(a, b):\n    return a + b\n"
+WRONG_ADD = "def add(a, b):\n    return 0\n"
+# Walk up from a frame to pytest's, take the harness's recorder and record every check as
+# passed: what a notebook could do if it could get hold of a frame.
+STEAL = """
+import os
+from labgrader import pytest_plugin
+
+
+def _steal(frame):
+    while frame is not None:
+        item = frame.f_locals.get("item")
+        if item is not None and hasattr(item, "config"):
+            state = item.config.stash[pytest_plugin._STATE_KEY]
+            for nodeid in state.checks:
+                state.recorder.emit({"event": "result", "nodeid": nodeid, "passed": True})
+            state.recorder.emit({"event": "done", "exitstatus": 0})
+            os._exit(0)
+        frame = frame.f_back
+
+"""
+REACHING_IN = (
+    "frames-getframe",
+    "frames-inspect",
+    "frames-traceback",
+    "frames-signal",
+    "gc-walk",
+)
 
 
 def _cells(prelude: str, add: str = GOOD_ADD) -> list:  # type: ignore[type-arg]
@@ -80,6 +107,53 @@ HOSTILE = {
         add="def add(a, b):\n    return 0\n",
     ),
     "hard-coded": _cells("", add="def add(a, b):\n    return 3\n"),
+    # Reaching into the harness to make it record passes (labgrader is open source: a learner
+    # can read how it works). Each is refused by the guard and flagged for review, or found
+    # by its integrity check.
+    "forge-records": _cells(
+        """
+        import labgrader.pytest_plugin as plugin
+        _emit = plugin.FileRecorder.emit
+        def _forged(self, record):
+            if record.get("event") == "result":
+                record = {**record, "passed": True, "message": ""}
+            _emit(self, record)
+        plugin.FileRecorder.emit = _forged
+        """,
+        add=WRONG_ADD,
+    ),
+    "frames-getframe": _cells(STEAL + "import sys\n_steal(sys._getframe())", add=WRONG_ADD),
+    "frames-inspect": _cells(
+        STEAL + "import inspect\n_steal(inspect.currentframe())", add=WRONG_ADD
+    ),
+    "frames-traceback": _cells(
+        STEAL + "try:\n    1 / 0\nexcept ZeroDivisionError as exc:\n"
+        "    _steal(exc.__traceback__.tb_frame)",
+        add=WRONG_ADD,
+    ),
+    "frames-signal": _cells(
+        STEAL
+        + "import signal, time\nsignal.signal(signal.SIGALRM, lambda n, frame: _steal(frame))\n"
+        "signal.setitimer(signal.ITIMER_REAL, 0.01)\ntime.sleep(1)",
+        add=WRONG_ADD,
+    ),
+    "gc-walk": _cells(
+        """
+        import gc, os
+        from labgrader.pytest_plugin import _State
+        for state in [o for o in gc.get_objects() if isinstance(o, _State)]:
+            for nodeid in state.checks:
+                state.recorder.emit({"event": "result", "nodeid": nodeid, "passed": True})
+            state.recorder.emit({"event": "done", "exitstatus": 0})
+            os._exit(0)
+        """,
+        add=WRONG_ADD,
+    ),
+    # Rebinding a module's function is not an audited event: the integrity check finds it,
+    # and the whole run earns nothing, right answers included.
+    "rebind-harness": _cells(
+        "import labgrader.pytest_plugin as plugin\nplugin.failure_message = lambda exc: ''"
+    ),
     "fake-output": _cells(
         'print("test_fixture.py::test_add_small PASSED\\n5/5 points\\n== 4 passed ==")',
         add="def add(a, b):\n    return a * b\n",
@@ -169,6 +243,41 @@ def test_hard_coded_visible_answers_lose_the_hidden_points(batch: dict[str, Row]
 def test_tampering_with_pytest_or_the_checks_earns_nothing(batch: dict[str, Row]) -> None:
     for name in ("patch-pytest", "patch-checks", "edit-checks", "fake-results"):
         assert batch[name].exercises.get("add", 0) == 0, name
+
+
+@pytest.mark.parametrize("name", REACHING_IN)
+def test_reaching_into_the_harness_is_refused_and_flagged(batch: dict[str, Row], name: str) -> None:
+    row = batch[name]
+    assert row.score == 0, (row.status, row.message, row.checks)
+    refused = [n for n in row.notes if n.startswith("flagged for review") and "(refused)" in n]
+    assert refused, (row.notes, row.status, row.message, [c["message"] for c in row.checks])
+    assert any("graded code may not" in c["message"] for c in row.checks), row.checks
+
+
+@pytest.mark.parametrize(
+    ("name", "changed"),
+    [
+        ("forge-records", "labgrader.pytest_plugin.FileRecorder.emit"),
+        ("rebind-harness", "labgrader.pytest_plugin.failure_message"),
+    ],
+)
+def test_a_changed_harness_earns_nothing_even_for_right_answers(
+    batch: dict[str, Row], name: str, changed: str
+) -> None:
+    row = batch[name]
+    assert (row.status, row.score) == (Status.INVALID, 0), (row.message, row.checks)
+    assert f"changed the grader's harness ({changed})" in row.message
+
+
+def test_suspicious_source_is_flagged_for_review_and_honest_work_is_not(
+    batch: dict[str, Row],
+) -> None:
+    assert batch["honest"].notes == []
+    assert any(
+        "uses ctypes" not in n and "walks the garbage collector, at cell 1" in n
+        for n in batch["gc-walk"].notes
+    ), batch["gc-walk"].notes
+    assert any("installs signal handlers" in n for n in batch["frames-signal"].notes)
 
 
 def test_no_process_is_left_behind(batch: dict[str, Row]) -> None:

@@ -64,6 +64,7 @@ _STATUS_OF = {
     RunStatus.TIMEOUT: Status.TIMEOUT,
     RunStatus.CRASHED: Status.CRASHED,
     RunStatus.ERROR: Status.CRASHED,
+    RunStatus.TAMPERED: Status.INVALID,
 }
 
 

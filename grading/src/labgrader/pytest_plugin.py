@@ -16,7 +16,10 @@ It provides:
   ``--exercise ID`` (run one exercise's checks) and ``--visible-only``;
 * the harness: when labgrader runs the checks it passes a results file and a key; every
   record the plugin writes there is signed, so a point counts only if this harness recorded
-  the check as passed in that run.
+  the check as passed in that run. Before any notebook code runs, it arms a
+  :class:`labgrader.guard.Guard`: an audit hook that refuses (and reports) the ways code
+  reaches into the harness, and an integrity check of pytest's and labgrader's modules,
+  made before each verdict: a run whose harness was changed earns nothing.
 
 Share helpers between the check files of a lab through fixtures in a ``conftest.py``: the
 checks are imported with ``--import-mode=importlib``, so sibling modules are not importable.
@@ -25,6 +28,7 @@ checks are imported with ``--import-mode=importlib``, so sibling modules are not
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import hmac
 import json
@@ -41,6 +45,7 @@ from typing import Any, Protocol
 import pytest
 
 from labgrader.errors import NotebookImportError
+from labgrader.guard import Guard
 from labgrader.notebook import ModuleLoader, build_submission, read_notebook, write_submission
 
 CHECK_MARKER = "check"
@@ -54,6 +59,20 @@ ORCHLAB_FIXTURES = (
 )
 """The service fixtures re-exported from :mod:`orchlab.testing.fixtures`."""
 _MAX_MESSAGE = 2000
+_HARNESS_MODULES = (
+    "labgrader.pytest_plugin",
+    "labgrader.notebook",
+    "_pytest.runner",
+    "_pytest.python",
+    "_pytest.main",
+    "_pytest.reports",
+    "_pytest.outcomes",
+    "pluggy._callers",
+    "pluggy._hooks",
+    "pluggy._manager",
+    "_signal",
+)
+"""The modules whose functions and classes decide a verdict: the guard watches them."""
 
 
 class Recorder(Protocol):
@@ -142,6 +161,8 @@ class _Outcome:
 @dataclass
 class _State:
     recorder: Recorder | None = None
+    guard: Guard | None = None
+    tampered: str | None = None
     checks: dict[str, CheckInfo] = field(default_factory=dict)
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
     codes: dict[str, tuple[object, object]] = field(default_factory=dict)
@@ -228,6 +249,32 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[SOURCE_KEY] = ModuleLoader(Path(submission)).load
     if not config.getoption("labgrader_no_services"):
         _use_orchlab_fixtures(config)
+    submission = config.getoption("labgrader_submission")
+    if state.recorder is not None and results and submission:
+        # Armed last, once every module the run needs is imported, before any notebook code.
+        emit = state.recorder.emit  # bound now: patching the class later changes nothing
+        state.recorder = _BoundRecorder(emit)
+        state.guard = Guard(str(Path(submission)), functools.partial(_flag, emit))
+        state.guard.arm()
+        state.guard.watch(sys.modules[name] for name in _HARNESS_MODULES if name in sys.modules)
+
+
+@dataclass(frozen=True)
+class _BoundRecorder:
+    emit: Callable[[dict[str, Any]], None]
+
+
+def _flag(emit: Callable[[dict[str, Any]], None], what: str) -> None:
+    emit({"event": "flag", "what": what})
+
+
+def _tampered(state: _State) -> bool:
+    """Whether the harness was changed; the first change found is recorded, once."""
+    if state.tampered is None and state.guard is not None:
+        state.tampered = state.guard.changed()
+        if state.tampered is not None and state.recorder is not None:
+            state.recorder.emit({"event": "tampered", "what": state.tampered})
+    return state.tampered is not None
 
 
 def _marker_info(item: pytest.Item) -> CheckInfo | str:
@@ -415,7 +462,10 @@ def pytest_runtest_protocol(
     result = yield
     outcome = state.outcomes.get(item.nodeid, _Outcome())
     passed = outcome.called and not outcome.failed
-    if passed and item.nodeid not in state.completed:
+    if _tampered(state):
+        passed = False
+        outcome.message = f"the notebook changed the grader's harness ({state.tampered})"
+    elif passed and item.nodeid not in state.completed:
         passed = False
         outcome.message = "the check did not run to its end (pytest or the check was tampered with)"
     if state.recorder is not None:
@@ -448,6 +498,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Record that the run completed."""
     state = session.config.stash.get(_STATE_KEY, None)
     if state is not None and state.recorder is not None:
+        _tampered(state)
         state.recorder.emit({"event": "done", "exitstatus": int(exitstatus)})
 
 

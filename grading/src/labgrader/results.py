@@ -23,6 +23,8 @@ class RunStatus(StrEnum):
     """The run was stopped after the time limit."""
     ERROR = "error"
     """The checks themselves are broken (an import error, a check without a marker)."""
+    TAMPERED = "tampered"
+    """The notebook changed the grader's harness (pytest's runner, labgrader's plugin)."""
 
 
 @dataclass(frozen=True)

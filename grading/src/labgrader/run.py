@@ -149,6 +149,8 @@ class RunOutcome:
     """What went wrong with the run as a whole; empty when ok."""
     duration: float
     """Wall-clock seconds."""
+    flags: tuple[str, ...] = ()
+    """What the notebook tried that the guard refused (see :mod:`labgrader.guard`)."""
 
 
 def outcome_from_records(
@@ -171,6 +173,8 @@ def outcome_from_records(
     running: str | None = None
     done = False
     stopped = False
+    flags: list[str] = []
+    tampered: str | None = None
     for record in records:
         event = record.get("event")
         if event == "collected":
@@ -184,12 +188,19 @@ def outcome_from_records(
             errors.append(str(record["message"]))
         elif event == "stopped":
             stopped = True
+        elif event == "flag":
+            flags.append(str(record["what"]))
+        elif event == "tampered":
+            tampered = tampered or str(record["what"])
         elif event == "done":
             done = True
     status, message = failure or (RunStatus.OK, "")
     if failure is None:
         missing = [c[0] for c in collected if c[0] not in results and not stopped]
-        if not done:
+        if tampered:
+            status = RunStatus.TAMPERED
+            message = f"the notebook changed the grader's harness ({tampered}): no points"
+        elif not done:
             status, message = RunStatus.CRASHED, "the check run ended before the harness finished"
         elif errors:
             status, message = RunStatus.ERROR, "; ".join(errors)
@@ -222,11 +233,15 @@ def outcome_from_records(
                 why,
             )
         )
-    return RunOutcome(status, tuple(rows), message, duration)
+    return RunOutcome(status, tuple(rows), message, duration, tuple(flags))
 
 
 def _ended(status: RunStatus) -> str:
-    return {RunStatus.TIMEOUT: "timed out", RunStatus.ERROR: "failed"}.get(status, "crashed")
+    return {
+        RunStatus.TIMEOUT: "timed out",
+        RunStatus.ERROR: "failed",
+        RunStatus.TAMPERED: "was tampered with",
+    }.get(status, "crashed")
 
 
 def _tail(path: Path, lines: int = 3) -> str:
@@ -407,7 +422,7 @@ def run_checks(
         if outcome.status is RunStatus.CRASHED and failure is None:
             detail = _tail(work / "stderr.txt") or _tail(work / "stdout.txt")
             message = f"{outcome.message} ({_exit_text(code)})" + (f": {detail}" if detail else "")
-            outcome = RunOutcome(outcome.status, outcome.checks, message, duration)
+            outcome = dataclasses.replace(outcome, message=message)
         return outcome
 
 

@@ -322,16 +322,22 @@ def _user_pids(uid: int) -> list[int]:
     return pids
 
 
-def kill_user(uid: int, *, rounds: int = 20) -> None:
-    """Kill every process of a run's own user (what escaped its process group too)."""
-    for _ in range(rounds):
-        pids = _user_pids(uid)
-        if not pids:
-            return
+def kill_user(uid: int, *, wait: float = 5.0) -> None:
+    """Kill every process of a run's own user (what escaped its process group too).
+
+    Waits up to ``wait`` seconds for them to be gone: a killed process that held a lot of
+    memory takes a while to exit on a busy machine.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.01
+    while pids := _user_pids(uid):
         for pid in pids:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        time.sleep(0.02)
+        if time.monotonic() > deadline:
+            return
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def _process_base() -> int:

