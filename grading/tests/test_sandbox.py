@@ -133,3 +133,115 @@ def test_a_check_run_reaches_its_engine_and_nothing_else(
     (row,) = report.rows
     assert row.score == 3, [c["message"] for c in row.checks]
     assert f"loopback only, to the engines at {temporal_address}" in report.isolation
+
+
+NOBODY = 65534
+SNOOP = """
+import glob, socket
+
+def reach(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+
+FOUND = [p for pattern in {patterns!r} for p in glob.glob(pattern, recursive=True)]
+REACHED = {{"engine": reach({host!r}, {port}), "host port": reach("127.0.0.1", {closed})}}
+INTERFACES = [name for _, name in socket.if_nameindex()]
+
+def add(a, b):
+    assert not FOUND, FOUND
+    assert REACHED == {{"engine": True, "host port": False}}, REACHED
+    assert INTERFACES == ["lo"], INTERFACES
+    return a + b
+"""
+AS_NOBODY = """
+import json, os, sys
+from pathlib import Path
+from labgrader.batch import grade_batch
+
+root = Path(sys.argv[1])
+os.chdir(root / "course")
+report = grade_batch(lab=sys.argv[2], submissions=[root / "subs"], out=root / "graded", jobs=1)
+rows = {
+    r.learner: [r.score, [r.status.value, r.message, *(c["message"] for c in r.checks)]]
+    for r in report.rows
+}
+print(json.dumps({"rows": rows, "isolation": report.isolation}))
+"""
+
+
+def _reachable(*folders: Path) -> list[str]:
+    """A command prefix that makes these folders reachable by any user: those under a 0700
+    folder (a pyenv in /root) are bound into a tmpfs put over it, in a mount namespace of the
+    command's own. Empty when they all are reachable already."""
+    binds, covers, moves = [], {}, []
+    for number, folder in enumerate(folders):
+        closed = next((p for p in reversed(folder.parents) if not p.stat().st_mode & 0o001), None)
+        if closed is not None:
+            stage = f"/tmp/.labgrader-stage-{os.getpid()}-{number}"
+            binds += [f"mkdir -p {stage}", f"mount --bind {folder} {stage}"]
+            covers[closed] = f"mount -t tmpfs -o mode=755 tmpfs {closed}"
+            moves += [f"mkdir -p {folder}", f"mount --move {stage} {folder}"]
+    if not binds:
+        return []
+    script = "; ".join([*binds, *covers.values(), *moves, 'exec "$@"'])
+    return ["unshare", "-m", "--propagation", "private", "sh", "-ec", script, "sh"]
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user for the test")
+def test_without_root_a_user_namespace_hides_the_course_and_the_network(
+    temporal_address: str,  # noqa: F811
+    host_listener: int,
+) -> None:
+    """labgrader run by an ordinary user (nobody) still hides solutions, checks and other
+    learners, and still keeps the run to its own loopback and its engine."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
+    try:
+        course = base / "course"
+        write_notebook(course / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+        checks = course / "grading" / "checks" / LAB
+        checks.mkdir(parents=True)
+        (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
+        host, port = parse_endpoint(temporal_address)
+        patterns = [f"{base}/course/**/*.ipynb", f"{base}/course/**/test_*.py", f"{base}/subs/*"]
+        snoop = SNOOP.format(patterns=patterns, host=host, port=port, closed=host_listener)
+        scale = "def scale(values):\n    return [v * 10 for v in values]"
+        write_notebook(
+            base / "subs" / "snoop.ipynb",
+            [code(snoop, exercise="add"), code(scale, exercise="scale")],
+        )
+        write_notebook(base / "subs" / "other.ipynb", [code(scale, exercise="scale")])
+        for path in [base, *base.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY)
+        env = {"PATH": os.environ["PATH"], "HOME": str(base), "TEMPORAL_ADDRESS": temporal_address}
+        as_nobody = [
+            *_reachable(Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]),
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+        ]
+        done = subprocess.run(
+            [*as_nobody, sys.executable, "-c", AS_NOBODY, str(base), LAB],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    score, messages = report["rows"]["snoop"]
+    assert score == 3, messages
+    assert "a user namespace of its own per run" in report["isolation"]
+    assert f"loopback only, to the engines at {temporal_address}" in report["isolation"]

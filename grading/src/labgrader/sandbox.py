@@ -13,7 +13,11 @@ Inside the check run's own process, before pytest starts, :func:`enter_sandbox`:
 * when run as root, becomes a user of its own (a uid from :data:`UID_BASE` up, one per
   concurrent run): it can signal no other process, ``RLIMIT_NPROC`` is enforced, and every
   process it leaves behind, even one that left the process group, is found by its uid and
-  killed (:func:`kill_user`).
+  killed (:func:`kill_user`);
+* when not run as root, makes those namespaces inside a user namespace of its own (where
+  the kernel allows unprivileged ones, as most do), then drops back to its user in a nested
+  one without capabilities, so the mounts that hide folders are locked;
+* always sets ``no_new_privs``: no setuid program can give the run more rights.
 
 Where a step is not possible (no privileges, no namespaces), it is skipped and
 :func:`isolation_level` says so in words; resource limits (:mod:`labgrader.limits`), time
@@ -27,6 +31,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import fcntl
+import functools
 import ipaddress
 import os
 import shutil
@@ -42,10 +47,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from labgrader.relay import parse_endpoint
+from labgrader.relay import parse_endpoint, send_listeners
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
 _MS_NOSUID = 2
 _MS_NODEV = 4
 _MS_BIND = 4096
@@ -56,6 +62,8 @@ _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NO_NEW_PRIVS = 38
+_CAPABILITY_VERSION_3 = 0x20080522
 
 UID_BASE = 61000
 """The first uid given to check runs when labgrader runs as root."""
@@ -145,6 +153,12 @@ def _call(result: int, what: str) -> None:
 def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
     """Apply a sandbox to the current (single-threaded, freshly forked) process.
 
+    As root, the namespaces are the host's to make and the run then becomes its own user.
+    Otherwise the run first enters a user namespace of its own (where the kernel allows
+    unprivileged ones), makes its mount and network namespaces there, and finally moves to a
+    nested user namespace as its original user, without capabilities, where the mounts that
+    hide folders are locked: they cannot be undone from inside.
+
     Args:
         sandbox: What to apply.
         work: The run's folder: it stays visible and becomes the run user's.
@@ -154,6 +168,16 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
     """
     skipped: list[str] = []
     libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    wanted = bool(sandbox.hide) or not sandbox.network
+    relay = _fork_relay(libc) if not sandbox.network and sandbox.relay else None
+    in_userns = False
+    if wanted and uid != 0:
+        try:
+            _user_namespace(libc, inside=0, outside_uid=uid, outside_gid=gid)
+            in_userns = True
+        except OSError as exc:
+            skipped.append(f"no user namespace ({exc.strerror})")
     if sandbox.hide:
         try:
             _call(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
@@ -166,10 +190,16 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
             skipped.append(f"no private mount namespace ({exc.strerror})")
     if not sandbox.network:
         try:
-            _private_network(libc, sandbox.relay)
+            _private_network(libc, sandbox.relay, relay)
         except OSError as exc:
             skipped.append(f"no private network namespace ({exc.strerror})")
-    if sandbox.uid is not None and os.getuid() == 0:
+    if relay is not None:
+        relay.close()
+    if in_userns:
+        # Back to the original user, in a nested namespace: no capabilities, locked mounts.
+        _user_namespace(libc, inside=uid, outside_uid=0, outside_gid=0, gid=gid)
+        _drop_capabilities(libc)
+    if sandbox.uid is not None and uid == 0:
         for root, dirs, files in os.walk(work):
             for name in [*dirs, *files]:
                 with contextlib.suppress(OSError):
@@ -178,22 +208,92 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
         os.setgroups([])
         os.setgid(sandbox.uid)
         os.setuid(sandbox.uid)
-    elif sandbox.uid is not None:
-        skipped.append("no user of its own (labgrader is not running as root)")
+    libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # no setuid programs: no way back up
     return skipped
 
 
-def _private_network(libc: ctypes.CDLL, relay: Sequence[str]) -> None:
-    """Move to a network namespace of its own: loopback up, the ``relay`` ports relayed out."""
-    host_ns = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC) if relay else -1
+def _user_namespace(
+    libc: ctypes.CDLL, *, inside: int, outside_uid: int, outside_gid: int, gid: int | None = None
+) -> None:
+    """Enter a new user namespace where ``inside`` is this process's uid (and gid)."""
+    flags = CLONE_NEWUSER | (CLONE_NEWNS if inside != 0 else 0)
+    _call(libc.unshare(flags), "unshare(CLONE_NEWUSER)")
+    with contextlib.suppress(OSError):  # absent on old kernels; needed for gid_map unprivileged
+        _write("/proc/self/setgroups", b"deny")
+    _write("/proc/self/uid_map", f"{inside} {outside_uid} 1".encode())
+    inside_gid = inside if gid is None else gid
+    _write("/proc/self/gid_map", f"{inside_gid} {outside_gid} 1".encode())
+
+
+def _write(path: str, data: bytes) -> None:
+    """Write a /proc file with system calls only: until the folders are hidden and the
+    Python installation put back, this process may not be able to import anything."""
+    fd = os.open(path, os.O_WRONLY)
     try:
-        _call(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-        _loopback_up()
-        if relay:
-            _start_relay(libc, relay, host_ns=host_ns)
+        os.write(fd, data)
     finally:
-        if host_ns >= 0:
-            os.close(host_ns)
+        os.close(fd)
+
+
+def _drop_capabilities(libc: ctypes.CDLL) -> None:
+    """Drop every capability this process holds (in its user namespace)."""
+    header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)()
+    _call(libc.capset(header, data), "capset")
+
+
+def _fork_relay(libc: ctypes.CDLL) -> socket.socket:
+    """Start the relay (:mod:`labgrader.relay`) in this process's namespaces, before any
+    namespace is left: it keeps the host's network. Returns the socket to hand it the
+    listening sockets through; it dies with this process."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.fork() == 0:  # the relay
+        try:
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            ours.close()
+            os.set_inheritable(theirs.fileno(), True)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1):
+                os.dup2(null, fd)
+            argv = [
+                sys.executable,
+                "-I",
+                "-m",
+                "labgrader.relay",
+                "--from-fd",
+                str(theirs.fileno()),
+            ]
+            os.execv(sys.executable, argv)
+        finally:
+            os._exit(127)
+    theirs.close()
+    return ours
+
+
+def _private_network(
+    libc: ctypes.CDLL, endpoints: Sequence[str], relay: socket.socket | None
+) -> None:
+    """Move to a network namespace of its own, loopback up; bind the ``endpoints`` there and
+    hand their listening sockets to the relay."""
+    _call(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+    _loopback_up()
+    if relay is None:
+        return
+    listeners: list[tuple[socket.socket, str]] = []
+    try:
+        for endpoint in endpoints:
+            host, port = parse_endpoint(endpoint)
+            names = ["127.0.0.1", "::1"] if host == "localhost" else [host]
+            for name in names:
+                try:
+                    listeners.append((_listen(name, port), endpoint))
+                except OSError:
+                    if name == host:  # ::1 for "localhost" may be missing: 127.0.0.1 is enough
+                        raise
+        send_listeners(relay, listeners)
+    finally:
+        for sock, _ in listeners:
+            sock.close()
 
 
 def _loopback_up() -> None:
@@ -211,43 +311,6 @@ def _listen(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.listen(128)
     return sock
-
-
-def _start_relay(libc: ctypes.CDLL, relay: Sequence[str], *, host_ns: int) -> None:
-    """Bind the engines' ports here (the private namespace) and relay them to the host's.
-
-    The relay is a child of this process that goes back to the host's network namespace and
-    runs :mod:`labgrader.relay`; it is in the run's process group and dies with this process.
-    """
-    listeners: list[tuple[socket.socket, str]] = []
-    try:
-        for endpoint in relay:
-            host, port = parse_endpoint(endpoint)
-            names = ["127.0.0.1", "::1"] if host == "localhost" else [host]
-            for name in names:
-                try:
-                    listeners.append((_listen(name, port), endpoint))
-                except OSError:
-                    if name == host:  # ::1 for "localhost" may be missing: 127.0.0.1 is enough
-                        raise
-        pid = os.fork()
-        if pid == 0:  # the relay
-            try:
-                libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-                _call(libc.setns(host_ns, CLONE_NEWNET), "setns(host network)")
-                args = []
-                for sock, endpoint in listeners:
-                    os.set_inheritable(sock.fileno(), True)
-                    args.append(f"{sock.fileno()}={endpoint}")
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1):
-                    os.dup2(null, fd)
-                os.execv(sys.executable, [sys.executable, "-I", "-m", "labgrader.relay", *args])
-            finally:
-                os._exit(127)
-    finally:
-        for sock, _ in listeners:
-            sock.close()
 
 
 def loopback_endpoints(env: Mapping[str, str]) -> tuple[str, ...] | None:
@@ -416,22 +479,37 @@ def default_sandbox(
 
 def isolation_level(sandbox: Sandbox) -> str:
     """Describe, in words, the isolation this machine gives check runs."""
-    parts = []
-    if os.getuid() == 0:
-        parts.append("a user of its own per run")
-        parts.append("private mount namespace hiding solutions, checks and other learners")
-        if sandbox.relay:
-            parts.append(f"network: loopback only, to the engines at {', '.join(sandbox.relay)}")
-        elif not sandbox.network:
-            parts.append("no network")
-        else:
-            parts.append("the host's network (an engine is not on loopback)")
+    root = os.getuid() == 0
+    if not root and not user_namespaces_available():
+        return (
+            "no namespaces or users of its own (not running as root, and this kernel allows "
+            "no unprivileged user namespaces): process limits, time limits and process-group "
+            "kills only"
+        )
+    parts = ["a user of its own per run"] if root else ["a user namespace of its own per run"]
+    parts.append("private mount namespace hiding solutions, checks and other learners")
+    if sandbox.relay:
+        parts.append(f"network: loopback only, to the engines at {', '.join(sandbox.relay)}")
+    elif not sandbox.network:
+        parts.append("no network")
     else:
+        parts.append("the host's network (an engine is not on loopback)")
+    if not root:
         parts.append(
-            "no namespaces or users of its own (not running as root): process limits, time "
-            "limits and process-group kills only"
+            "not running as root: runs share this user, so resource limits are per run but a "
+            "run could signal this user's other processes"
         )
     return "; ".join(parts)
+
+
+@functools.cache
+def user_namespaces_available() -> bool:
+    """Whether this process may make a user namespace (tried in a short-lived child)."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _libc().unshare(CLONE_NEWUSER) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
 
 
 __all__ = [
@@ -445,4 +523,5 @@ __all__ = [
     "kill_user",
     "loopback_endpoints",
     "scrub_environment",
+    "user_namespaces_available",
 ]
