@@ -149,9 +149,18 @@ def reach(host, port):
 FOUND = [p for pattern in {patterns!r} for p in glob.glob(pattern, recursive=True)]
 REACHED = {{"engine": reach({host!r}, {port}), "host port": reach("127.0.0.1", {closed})}}
 INTERFACES = [name for _, name in socket.if_nameindex()]
+LEAKED = []
+for environ in glob.glob("/proc/[0-9]*/environ"):
+    try:
+        with open(environ, "rb") as file:
+            if {secret!r}[::-1].encode() in file.read():
+                LEAKED.append(environ)
+    except OSError:
+        pass
 
 def add(a, b):
     assert not FOUND, FOUND
+    assert not LEAKED, LEAKED
     assert REACHED == {{"engine": True, "host port": False}}, REACHED
     assert INTERFACES == ["lo"], INTERFACES
     return a + b
@@ -212,7 +221,10 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
         (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
         host, port = parse_endpoint(temporal_address)
         patterns = [f"{base}/course/**/*.ipynb", f"{base}/course/**/test_*.py", f"{base}/subs/*"]
-        snoop = SNOOP.format(patterns=patterns, host=host, port=port, closed=host_listener)
+        secret = f"s3cret-{os.getpid()}"  # in the grader's environment: not to be read
+        snoop = SNOOP.format(
+            patterns=patterns, host=host, port=port, closed=host_listener, secret=secret[::-1]
+        )
         scale = "def scale(values):\n    return [v * 10 for v in values]"
         write_notebook(
             base / "subs" / "snoop.ipynb",
@@ -221,7 +233,12 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
         write_notebook(base / "subs" / "other.ipynb", [code(scale, exercise="scale")])
         for path in [base, *base.rglob("*")]:
             os.chown(path, NOBODY, NOBODY)
-        env = {"PATH": os.environ["PATH"], "HOME": str(base), "TEMPORAL_ADDRESS": temporal_address}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(base),
+            "TEMPORAL_ADDRESS": temporal_address,
+            "LABGRADER_TEST_SECRET": secret,
+        }
         as_nobody = [
             *_reachable(Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]),
             "setpriv",
