@@ -317,3 +317,41 @@ def test_a_submission_cannot_find_solutions_checks_or_other_learners(tmp_path: P
     rows = {r.learner: r for r in report.rows}
     assert rows["snoop"].score == 5, [c["message"] for c in rows["snoop"].checks]
     assert "private mount namespace" in report.isolation
+
+
+def test_a_check_that_hangs_costs_only_its_own_points(tmp_path: Path) -> None:
+    """With a time limit per check, an exercise that loops forever fails its own checks with
+    a message, and the rest of the notebook is still graded."""
+    from conftest import CHECKS, solution_cells
+
+    root = tmp_path / "course"
+    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+    checks = root / "grading" / "checks" / LAB
+    checks.mkdir(parents=True)
+    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    hang = "def scale(values):\n    while True:\n        pass"
+    write_notebook(tmp_path / "subs" / "loops.ipynb", [code(GOOD_ADD, exercise="add"), code(hang)])
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        report = grade_batch(
+            lab=LAB,
+            submissions=[tmp_path / "subs"],
+            out=tmp_path / "graded",
+            timeout=60,
+            limits=Limits(check_seconds=1.5),
+        )
+    finally:
+        os.chdir(old)
+    (row,) = report.rows
+    assert (row.status, row.exercises) == (Status.GRADED, {"add": 3, "scale": 0}), row.message
+    scale = [c["message"] for c in row.checks if c["exercise"] == "scale"]
+    assert (
+        scale
+        == [
+            "the check took longer than 1.5 s and was stopped: look for an endless "
+            "loop or a call that waits forever"
+        ]
+        * 2
+    )
+    assert row.duration < 20

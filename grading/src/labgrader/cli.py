@@ -217,6 +217,15 @@ def grade(
         typer.Option("--json", help="Also write the result as JSON to this file.", dir_okay=False),
     ] = None,
     timeout: TimeoutOption = 300.0,
+    check_timeout: Annotated[
+        float,
+        typer.Option(
+            "--check-timeout",
+            min=1,
+            help="Seconds one check may take in a batch: past it, that check fails and the "
+            "next one runs.",
+        ),
+    ] = 60.0,
 ) -> None:
     """Grade a batch (LAB SUBMISSION... --out DIR) or one NOTEBOOK, hidden checks included.
 
@@ -236,6 +245,7 @@ def grade(
             force=force,
             due=due,
             timeout=timeout,
+            check_timeout=check_timeout,
             backend=backend,
             address=address,
             task_queue=task_queue,
@@ -269,6 +279,7 @@ def _grade_batch(
     force: bool,
     due: Path | None,
     timeout: float,
+    check_timeout: float,
     backend: str,
     address: str | None,
     task_queue: str | None,
@@ -286,6 +297,7 @@ def _grade_batch(
 
     from labgrader.batch import grade_batch
     from labgrader.gradebook import Row
+    from labgrader.limits import Limits
     from labgrader.report import print_batch
 
     counts: dict[str, int] = {}
@@ -321,6 +333,7 @@ def _grade_batch(
             force=force,
             due=due,
             timeout=timeout,
+            limits=Limits(check_seconds=check_timeout),
             progress=done,
             on_start=started,
             backend=backend,

@@ -1,4 +1,5 @@
-"""Resource limits for a check run: memory, CPU time, file size, processes, open files.
+"""Resource limits for a check run: memory, CPU time, file size, processes, open files,
+and the time one check may take.
 
 Applied with ``setrlimit`` in the check run's own process just before pytest starts, so a
 submission that allocates without end, spins, writes a huge file or forks many processes
@@ -33,6 +34,9 @@ class Limits:
     """Processes (and threads) the run may add to what its user already runs (``RLIMIT_NPROC``)."""
     open_files: int | None = 1024
     """Open file descriptors (``RLIMIT_NOFILE``)."""
+    check_seconds: float | None = 60.0
+    """Seconds one check (its set-up, call and clean-up) may take: past it, that check fails
+    with a message and the next one runs (the run's own time limit still applies)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The limits as plain JSON-ready data."""

@@ -34,6 +34,7 @@ import hmac
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Generator
@@ -205,6 +206,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labgrader-key-fd", type=int, default=None, help=argparse.SUPPRESS)
     group.addoption("--labgrader-no-services", action="store_true", help=argparse.SUPPRESS)
     group.addoption("--labgrader-first-failure", action="store_true", help=argparse.SUPPRESS)
+    group.addoption("--labgrader-check-timeout", type=float, default=None, help=argparse.SUPPRESS)
 
 
 def _read_key(fd: int) -> bytes:
@@ -249,6 +251,8 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[SOURCE_KEY] = ModuleLoader(Path(submission)).load
     if not config.getoption("labgrader_no_services"):
         _use_orchlab_fixtures(config)
+    if check_timeout := config.getoption("labgrader_check_timeout"):
+        config.stash[_TIMER_KEY] = _Timer(check_timeout)
     submission = config.getoption("labgrader_submission")
     if state.recorder is not None and results and submission:
         # Armed last, once every module the run needs is imported, before any notebook code.
@@ -348,6 +352,69 @@ def pytest_make_collect_report(
     return report
 
 
+class CheckTimeout(Exception):
+    """A check took longer than its time limit (``--labgrader-check-timeout``)."""
+
+
+@dataclass
+class _Timer:
+    """The time left to the running check, across its set-up, call and clean-up."""
+
+    limit: float
+    left: float = 0.0
+
+    def start(self) -> None:
+        self.left = self.limit
+
+    def arm(self) -> None:
+        signal.signal(signal.SIGALRM, self._expired)
+        signal.setitimer(signal.ITIMER_REAL, max(self.left, 0.001))
+
+    def disarm(self) -> None:
+        self.left, _ = signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def _expired(self, signum: int, frame: object) -> None:
+        self.left = 0.0
+        raise CheckTimeout(
+            f"the check took longer than {self.limit:g} s and was stopped: look for an endless "
+            "loop or a call that waits forever"
+        )
+
+
+_TIMER_KEY = pytest.StashKey[_Timer]()
+
+
+def _timed(item: pytest.Item) -> Generator[None, object, object]:
+    timer = item.config.stash.get(_TIMER_KEY, None)
+    if timer is None:
+        return (yield)
+    timer.arm()
+    try:
+        return (yield)
+    finally:
+        timer.disarm()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    """Run the check's set-up under its time limit."""
+    return (yield from _timed(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Run the check under its time limit."""
+    return (yield from _timed(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, object, object]:
+    """Run the check's clean-up under its time limit."""
+    return (yield from _timed(item))
+
+
 def first_line(text: str) -> str:
     """Return the first non-empty line of a text."""
     return next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -391,6 +458,8 @@ def failure_message(exc: BaseException) -> str:
         )
     if isinstance(exc, pytest.skip.Exception):
         return f"skipped: {exc.msg}"
+    if isinstance(exc, CheckTimeout):
+        return str(exc)
     if isinstance(exc, pytest.fail.Exception | NotebookImportError):
         text = str(exc).strip()
     elif isinstance(exc, AssertionError):
@@ -459,6 +528,8 @@ def pytest_runtest_protocol(
     state = item.config.stash[_STATE_KEY]
     if state.recorder is not None:
         state.recorder.emit({"event": "begin", "nodeid": item.nodeid})
+    if (timer := item.config.stash.get(_TIMER_KEY, None)) is not None:
+        timer.start()
     result = yield
     outcome = state.outcomes.get(item.nodeid, _Outcome())
     passed = outcome.called and not outcome.failed
@@ -524,6 +595,7 @@ __all__ = [
     "RECORDER_KEY",
     "SOURCE_KEY",
     "CheckInfo",
+    "CheckTimeout",
     "FileRecorder",
     "MemoryRecorder",
     "Recorder",

@@ -378,6 +378,8 @@ def run_checks(
             first_failure=first_failure,
         )
         args += ["--labgrader-submission", str(module), "--labgrader-results", str(results)]
+        if limits is not None and limits.check_seconds:
+            args += ["--labgrader-check-timeout", f"{limits.check_seconds:g}"]
         failure: tuple[RunStatus, str] | None = None
         code: int | None
         with users.user() if users else contextlib.nullcontext() as uid:
