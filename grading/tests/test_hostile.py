@@ -149,6 +149,18 @@ HOSTILE = {
         """,
         add=WRONG_ADD,
     ),
+    # Looking for the checks' modules to read the hidden checks' inputs: they are gone from
+    # sys.modules before the notebook runs (its add asserts it saw none: full marks).
+    "read-hidden-checks": _cells(
+        """
+        import sys
+        SEEN = [
+            name for name, module in list(sys.modules.items())
+            if "/checks/" in str(getattr(module, "__file__", None) or "")
+        ]
+        """,
+        add="def add(a, b):\n    assert not SEEN, SEEN\n    return a + b\n",
+    ),
     # Rebinding a module's function is not an audited event: the integrity check finds it,
     # and the whole run earns nothing, right answers included.
     "rebind-harness": _cells(
@@ -216,7 +228,9 @@ def test_every_hostile_submission_gets_one_row_and_the_honest_one_full_marks(
     assert (batch["honest"].status, batch["honest"].score) == (Status.GRADED, 5)
 
 
-@pytest.mark.parametrize("name", sorted(set(HOSTILE) - {"honest", "hard-coded"}))
+@pytest.mark.parametrize(
+    "name", sorted(set(HOSTILE) - {"honest", "hard-coded", "read-hidden-checks"})
+)
 def test_no_hostile_submission_earns_a_point_for_add(batch: dict[str, Row], name: str) -> None:
     row = batch[name]
     assert row.exercises.get("add", 0) == 0, (row.status, row.message, row.checks)
@@ -252,6 +266,14 @@ def test_reaching_into_the_harness_is_refused_and_flagged(batch: dict[str, Row],
     refused = [n for n in row.notes if n.startswith("flagged for review") and "(refused)" in n]
     assert refused, (row.notes, row.status, row.message, [c["message"] for c in row.checks])
     assert any("graded code may not" in c["message"] for c in row.checks), row.checks
+
+
+def test_the_checks_modules_are_out_of_reach_and_looking_is_flagged(
+    batch: dict[str, Row],
+) -> None:
+    row = batch["read-hidden-checks"]
+    assert (row.status, row.score) == (Status.GRADED, 5), [c["message"] for c in row.checks]
+    assert any("looks through the loaded modules" in n for n in row.notes), row.notes
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ import re
 import sys
 import threading
 import tokenize
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import FrameType, ModuleType
 from typing import Any
 
@@ -47,6 +47,7 @@ _ALWAYS = {
     "sys.addaudithook": "add an audit hook (sys.addaudithook)",
 }
 _FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+_CODE_ATTRIBUTES = frozenset({"__code__", "gi_code", "cr_code", "ag_code"})
 _FRAME_HELPERS = frozenset(
     {
         ("inspect", "currentframe"),
@@ -84,10 +85,14 @@ class Guard:
     Args:
         submission: The path of the submission module (its code's file name).
         report: Called once per kind of refused action, with its description.
+        checks: The folders of the checks: their functions' code may not be read.
     """
 
-    def __init__(self, submission: str, report: Callable[[str], None]) -> None:
+    def __init__(
+        self, submission: str, report: Callable[[str], None], *, checks: Sequence[str] = ()
+    ) -> None:
         self._submission = submission
+        self._checks = tuple(f"{root.rstrip('/')}/" for root in checks)
         self._report = report
         self._reported: set[str] = set()
         self._snapshot: dict[tuple[str, str], dict[str, Any]] = {}
@@ -166,6 +171,12 @@ class Guard:
         if event == "object.__getattr__":
             if args[1] in _FRAME_ATTRIBUTES and self._takes_frames(caller):
                 return f"take stack frames (.{args[1]})"
+            if (
+                args[1] in _CODE_ATTRIBUTES
+                and self._is_check_code(args[0], args[1])
+                and self._on_stack(caller)
+            ):
+                return "read the checks' code"
             return None
         if event == "object.__setattr__":
             if args[1] == "__code__" and self._on_stack(caller):
@@ -176,6 +187,11 @@ class Guard:
         if event in ("compile", "code.__new__") and self._is_notebook(caller):
             return "run code built from strings (eval, exec, compile) or build code objects"
         return None
+
+    def _is_check_code(self, owner: Any, attribute: str) -> bool:
+        code = getattr(owner, attribute, None)  # audited too: this hook is busy, it returns
+        filename = getattr(code, "co_filename", "")
+        return bool(self._checks) and str(filename).startswith(self._checks)
 
     def _is_notebook(self, frame: FrameType | None) -> bool:
         if frame is None:
@@ -255,6 +271,7 @@ _REVIEW_PATTERNS = (
     (r"\b__code__\b|\bCodeType\b|\bFunctionType\b", "builds or swaps code objects"),
     (r"(?<![.\w])(exec|eval|compile|__import__)\s*\(", "runs code built from strings"),
     (r"\b(results\.json|junit|conftest)\b", "names the grader's result files"),
+    (r"\bsys\s*\.\s*modules\b", "looks through the loaded modules (sys.modules)"),
 )
 
 

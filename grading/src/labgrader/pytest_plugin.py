@@ -258,7 +258,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # Armed last, once every module the run needs is imported, before any notebook code.
         emit = state.recorder.emit  # bound now: patching the class later changes nothing
         state.recorder = _BoundRecorder(emit)
-        state.guard = Guard(str(Path(submission)), functools.partial(_flag, emit))
+        state.guard = Guard(
+            str(Path(submission)),
+            functools.partial(_flag, emit),
+            checks=[str(root) for root in _check_roots(config)],
+        )
         state.guard.arm()
         state.guard.watch(sys.modules[name] for name in _HARNESS_MODULES if name in sys.modules)
 
@@ -556,13 +560,23 @@ def pytest_runtest_protocol(
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Under the harness, delete the check files once imported: the notebook's code, which
-    runs after this, cannot read the hidden checks' source, nor edit or delete the checks."""
+    """Under the harness, delete the check files once imported, and forget their modules:
+    the notebook's code, which runs after this, can neither read the hidden checks' source
+    nor import their modules to read their inputs, nor edit or delete the checks."""
     config = session.config
     if config.getoption("labgrader_results") and config.getoption("labgrader_submission"):
-        for root in {Path(str(a)).resolve() for a in config.args}:
-            if root.is_dir():
-                shutil.rmtree(root, ignore_errors=True)
+        roots = _check_roots(config)
+        for root in roots:
+            shutil.rmtree(root, ignore_errors=True)
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if isinstance(file, str) and any(Path(file).is_relative_to(r) for r in roots):
+                del sys.modules[name]
+
+
+def _check_roots(config: pytest.Config) -> list[Path]:
+    """The folders of checks this run was given."""
+    return sorted({Path(str(a)).resolve() for a in config.args if Path(str(a)).is_dir()})
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
