@@ -119,8 +119,8 @@ def test_grade_a_batch_prints_the_summary_and_writes_the_gradebook(assigned: Pat
     assert "1 graded, 1 invalid" in proc.stdout
     assert "bob is not a notebook" not in proc.stdout and "invalid JSON" in proc.stdout
     lines = (assigned / "graded" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "learner,status,score,max_score,add,scale,late_days,message"
-    assert lines[1] == "ada,graded,5,5,3,2,0,"
+    assert lines[0] == "learner,status,score,max_score,add,scale,late_days,review,message"
+    assert lines[1] == "ada,graded,5,5,3,2,0,0,"
     rerun = labgrader("grade", LAB, "subs", "--out", "graded", cwd=assigned)
     assert "(2 unchanged, kept from the last run)" in rerun.stdout
     assert labgrader("grade", LAB, "--out", "graded", cwd=assigned).returncode == 2

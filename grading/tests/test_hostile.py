@@ -12,7 +12,7 @@ import pytest
 from conftest import LAB, code, write_notebook
 
 from labgrader.batch import grade_batch
-from labgrader.gradebook import Row, Status
+from labgrader.gradebook import Row, Status, gradebook_csv
 from labgrader.limits import Limits
 from labgrader.sandbox import UID_BASE, UID_SPAN
 
@@ -300,6 +300,13 @@ def test_suspicious_source_is_flagged_for_review_and_honest_work_is_not(
         for n in batch["gc-walk"].notes
     ), batch["gc-walk"].notes
     assert any("installs signal handlers" in n for n in batch["frames-signal"].notes)
+    csv_rows = {
+        line.split(",")[0]: line.split(",")
+        for line in gradebook_csv(list(batch.values()), ["add", "scale"]).splitlines()
+    }
+    review = csv_rows["learner"].index("review")
+    assert csv_rows["honest"][review] == "0"
+    assert int(csv_rows["gc-walk"][review]) == len(batch["gc-walk"].review) >= 2
 
 
 def test_no_process_is_left_behind(batch: dict[str, Row]) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from labgrader.assign import STUB
 from labgrader.course import Course, find_course, lab_from_path
 from labgrader.errors import CourseNotFound, LabNotFound
+from labgrader.gradebook import REVIEW_PREFIX
 from labgrader.guard import review_flags
 from labgrader.limits import Limits
 from labgrader.notebook import Submission, build_submission, read_notebook
@@ -130,10 +131,10 @@ def grade_submission(
         if not reason.startswith("tagged")
     )
     notes += tuple(
-        f"flagged for review: the notebook tried to {what} (refused)" for what in outcome.flags
+        f"{REVIEW_PREFIX}: the notebook tried to {what} (refused)" for what in outcome.flags
     )
     notes += tuple(
-        f"flagged for review: the notebook {what}, at {submission.where(line)}: {text}"
+        f"{REVIEW_PREFIX}: the notebook {what}, at {submission.where(line)}: {text}"
         for what, line, text in review_flags(submission.source)
     )
     return GradeResult(

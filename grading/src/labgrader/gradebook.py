@@ -30,6 +30,8 @@ from labgrader.errors import LabgraderError
 
 LATE_PENALTY_PER_DAY = 0.1
 """The share of the score a submission loses per started day late."""
+REVIEW_PREFIX = "flagged for review"
+"""How a note that asks for an instructor's look begins."""
 
 
 class DueDatesError(LabgraderError, ValueError):
@@ -79,6 +81,11 @@ class Row:
     """Started days after the due date (0 when on time or no due date is known)."""
     digest: str = ""
     """The submission's fingerprint: a rerun skips an unchanged, already graded one."""
+
+    @property
+    def review(self) -> list[str]:
+        """The notes that flag the submission for an instructor's review (no points lost)."""
+        return [n for n in self.notes if n.startswith(REVIEW_PREFIX)]
 
     def to_dict(self) -> dict[str, Any]:
         """The row as JSON-ready data."""
@@ -200,7 +207,8 @@ def gradebook_csv(rows: Sequence[Row], exercises: Sequence[str]) -> str:
     """The gradebook as CSV text."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["learner", "status", "score", "max_score", *exercises, "late_days", "message"])
+    header = ["learner", "status", "score", "max_score", *exercises, "late_days", "review"]
+    writer.writerow([*header, "message"])
     for r in rows:
         writer.writerow(
             [
@@ -210,6 +218,7 @@ def gradebook_csv(rows: Sequence[Row], exercises: Sequence[str]) -> str:
                 f"{r.max_score:g}",
                 *(f"{r.exercises.get(e, 0.0):g}" for e in exercises),
                 r.late_days,
+                len(r.review),
                 r.message,
             ]
         )
@@ -231,6 +240,7 @@ def gradebook_json(rows: Sequence[Row], exercises: Sequence[str], *, lab: str) -
                         "max_score": r.max_score,
                         "exercises": {e: r.exercises.get(e, 0.0) for e in exercises},
                         "late_days": r.late_days,
+                        "review": r.review,
                         "message": r.message,
                         "source": r.source,
                     }
@@ -245,6 +255,7 @@ def gradebook_json(rows: Sequence[Row], exercises: Sequence[str], *, lab: str) -
 
 __all__ = [
     "LATE_PENALTY_PER_DAY",
+    "REVIEW_PREFIX",
     "DueDates",
     "DueDatesError",
     "Row",

@@ -270,6 +270,7 @@ _REVIEW_PATTERNS = (
     (r"/proc/", "reads /proc"),
     (r"\b__code__\b|\bCodeType\b|\bFunctionType\b", "builds or swaps code objects"),
     (r"(?<![.\w])(exec|eval|compile|__import__)\s*\(", "runs code built from strings"),
+    (r"\bimport_module\s*\(", "imports modules by a computed name (importlib.import_module)"),
     (r"\b(results\.json|junit|conftest)\b", "names the grader's result files"),
     (r"\bsys\s*\.\s*modules\b", "looks through the loaded modules (sys.modules)"),
 )

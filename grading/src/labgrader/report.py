@@ -138,6 +138,14 @@ def print_batch(report: BatchReport, *, console: Console | None = None) -> None:
         Text(f"{counts}{reused} in {report.duration:.1f} s", style="bold")
         + Text(f"\ngradebook: {report.out / 'gradebook.csv'}", style="dim")
     )
+    flagged = [r for r in report.rows if r.review]
+    if flagged:
+        names = ", ".join(f"{r.learner} ({len(r.review)})" for r in flagged[:10])
+        more = f" and {len(flagged) - 10} more" if len(flagged) > 10 else ""
+        console.print(
+            Text(f"flagged for review: {names}{more}", style="yellow")
+            + Text(" (the review column; the notes in their feedback.html)", style="dim")
+        )
     if report.isolation:
         console.print(Text(f"isolation: {report.isolation}", style="dim"))
 
