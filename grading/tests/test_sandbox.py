@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,6 +77,28 @@ def test_scale(nb, temporal_address):
 """
 
 
+REACH = """
+import socket
+
+
+def reach(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return True
+    except OSError:
+        return False
+"""
+
+
+def _engine_course(root: Path) -> Path:
+    """A course holding the fixture lab with checks that need the Temporal engine."""
+    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+    checks = root / "grading" / "checks" / LAB
+    checks.mkdir(parents=True)
+    (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def host_listener() -> Iterator[int]:
     """A TCP port on the host's loopback that a check run must not reach."""
@@ -87,23 +114,10 @@ def test_a_check_run_reaches_its_engine_and_nothing_else(
     temporal_address: str,  # noqa: F811
     host_listener: int,
 ) -> None:
-    root = tmp_path / "course"
-    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-    checks = root / "grading" / "checks" / LAB
-    checks.mkdir(parents=True)
-    (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
+    root = _engine_course(tmp_path / "course")
     engine_host, engine_port = parse_endpoint(temporal_address)
-    probe = textwrap.dedent(
+    probe = REACH + textwrap.dedent(
         f"""
-        import socket
-
-        def reach(host, port):
-            try:
-                socket.create_connection((host, port), timeout=2).close()
-                return True
-            except OSError:
-                return False
-
         REACHED = {{
             "engine": reach({engine_host!r}, {engine_port}),
             "host port": reach("127.0.0.1", {host_listener}),
@@ -137,14 +151,7 @@ def test_a_check_run_reaches_its_engine_and_nothing_else(
 
 NOBODY = 65534
 SNOOP = """
-import glob, socket
-
-def reach(host, port):
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-        return True
-    except OSError:
-        return False
+import glob
 
 FOUND = [p for pattern in {patterns!r} for p in glob.glob(pattern, recursive=True)]
 REACHED = {{"engine": reach({host!r}, {port}), "host port": reach("127.0.0.1", {closed})}}
@@ -206,23 +213,13 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
 ) -> None:
     """labgrader run by an ordinary user (nobody) still hides solutions, checks and other
     learners, and still keeps the run to its own loopback and its engine."""
-    import json
-    import shutil
-    import subprocess
-    import sys
-    import tempfile
-
     base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
     try:
-        course = base / "course"
-        write_notebook(course / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-        checks = course / "grading" / "checks" / LAB
-        checks.mkdir(parents=True)
-        (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
+        _engine_course(base / "course")
         host, port = parse_endpoint(temporal_address)
         patterns = [f"{base}/course/**/*.ipynb", f"{base}/course/**/test_*.py", f"{base}/subs/*"]
         secret = f"s3cret-{os.getpid()}"  # in the grader's environment: not to be read
-        snoop = SNOOP.format(
+        snoop = REACH + SNOOP.format(
             patterns=patterns, host=host, port=port, closed=host_listener, secret=secret[::-1]
         )
         scale = "def scale(values):\n    return [v * 10 for v in values]"
