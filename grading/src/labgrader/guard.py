@@ -179,7 +179,9 @@ class Guard:
                 return "read the checks' code"
             return None
         if event == "object.__setattr__":
-            if args[1] == "__code__" and self._on_stack(caller):
+            # The notebook's own assignment only: library decorators (types.coroutine) that
+            # run while the notebook imports them rewrite code objects too.
+            if args[1] == "__code__" and self._is_notebook(caller):
                 return "swap a function's code (__code__)"
             return None
         if event in ("sys.settrace", "sys.setprofile"):
@@ -189,9 +191,10 @@ class Guard:
         return None
 
     def _is_check_code(self, owner: Any, attribute: str) -> bool:
+        if not self._checks:
+            return False
         code = getattr(owner, attribute, None)  # audited too: this hook is busy, it returns
-        filename = getattr(code, "co_filename", "")
-        return bool(self._checks) and str(filename).startswith(self._checks)
+        return str(getattr(code, "co_filename", "")).startswith(self._checks)
 
     def _is_notebook(self, frame: FrameType | None) -> bool:
         if frame is None:
