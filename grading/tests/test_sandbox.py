@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -10,11 +11,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import LAB, code, solution_cells, write_notebook
+from conftest import CHECKS, LAB, code, solution_cells, write_notebook
 
 from labgrader.batch import grade_batch
 from labgrader.relay import parse_endpoint
@@ -179,7 +181,10 @@ from labgrader.batch import grade_batch
 
 root = Path(sys.argv[1])
 os.chdir(root / "course")
-report = grade_batch(lab=sys.argv[2], submissions=[root / "subs"], out=root / "graded", jobs=1)
+timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 300
+report = grade_batch(
+    lab=sys.argv[2], submissions=[root / "subs"], out=root / "graded", jobs=1, timeout=timeout
+)
 rows = {
     r.learner: [r.score, [r.status.value, r.message, *(c["message"] for c in r.checks)]]
     for r in report.rows
@@ -204,6 +209,17 @@ def _reachable(*folders: Path) -> list[str]:
         return []
     script = "; ".join([*binds, *covers.values(), *moves, 'exec "$@"'])
     return ["unshare", "-m", "--propagation", "private", "sh", "-ec", script, "sh"]
+
+
+def _as_nobody() -> list[str]:
+    """The command prefix that runs a command as nobody, this Python within reach."""
+    return [
+        *_reachable(Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]),
+        "setpriv",
+        f"--reuid={NOBODY}",
+        f"--regid={NOBODY}",
+        "--clear-groups",
+    ]
 
 
 @pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user for the test")
@@ -236,15 +252,8 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
             "TEMPORAL_ADDRESS": temporal_address,
             "LABGRADER_TEST_SECRET": secret,
         }
-        as_nobody = [
-            *_reachable(Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]),
-            "setpriv",
-            f"--reuid={NOBODY}",
-            f"--regid={NOBODY}",
-            "--clear-groups",
-        ]
         done = subprocess.run(
-            [*as_nobody, sys.executable, "-c", AS_NOBODY, str(base), LAB],
+            [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB],
             env=env,
             capture_output=True,
             text=True,
@@ -259,3 +268,71 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
     assert score == 3, messages
     assert "a user namespace of its own per run" in report["isolation"]
     assert f"loopback only, to the engines at {temporal_address}" in report["isolation"]
+
+
+HOSTILE_AS_NOBODY = {
+    # Graded one at a time, in this order: the honest one comes after the others.
+    "a-kill-parent": "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
+    "b-kill-group": "import os, signal\nos.killpg(0, signal.SIGKILL)",
+    "c-escaped": "import subprocess\nsubprocess.Popen(['sleep', '3119'], start_new_session=True)",
+    "d-honest": "",
+    "e-loops": "while True:\n    pass",
+}
+
+
+def _nobodys() -> list[str]:
+    """The processes of nobody still running (a zombie waiting to be reaped is not)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and entry.stat().st_uid == NOBODY:
+                stat = Path(entry.path, "stat").read_text().rpartition(")")[2].split()
+                if stat[0] != "Z":
+                    found.append(Path(entry.path, "cmdline").read_bytes().decode(errors="replace"))
+    return found
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs root to become another user for the test")
+def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behind(
+    tmp_path: Path,
+) -> None:
+    """Runs of an ordinary user get a PID namespace of their own: they cannot signal the
+    grader (the same user) and every process they start ends with them."""
+    base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
+    try:
+        course = base / "course"
+        write_notebook(course / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+        checks = course / "grading" / "checks" / LAB
+        checks.mkdir(parents=True)
+        (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+        good_add = "def add(a, b):\n    return a + b\n"
+        scale = "def scale(values):\n    return [v * 10 for v in values]"
+        for name, prelude in HOSTILE_AS_NOBODY.items():
+            cells = [
+                code(f"{prelude}\n\n{good_add}", exercise="add"),
+                code(scale, exercise="scale"),
+            ]
+            write_notebook(base / "subs" / f"{name}.ipynb", cells)
+        for path in [base, *base.rglob("*")]:
+            os.chown(path, NOBODY, NOBODY)
+        done = subprocess.run(
+            [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB, "6"],
+            env={"PATH": os.environ["PATH"], "HOME": str(base)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        time.sleep(0.5)  # what the runs left, if anything, had time to show
+        leftover = _nobodys()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    rows = report["rows"]
+    assert rows["d-honest"][0] == 5, rows["d-honest"]
+    # Killing "the parent" or the group hits only the run itself: its own answers still count.
+    assert rows["a-kill-parent"][0] == 5, rows["a-kill-parent"]
+    assert rows["e-loops"][1][0] == "timeout", rows["e-loops"]
+    assert leftover == []  # the sleeper and the endless loop ended with their runs
+    assert "a PID namespace" in report["isolation"]

@@ -324,7 +324,8 @@ def _child(message: Mapping[str, Any], proto: int) -> int:
         os.close(write_fd)
         argv += ["--labgrader-key-fd", str(read_fd)]
     if message.get("sandbox"):
-        for gap in enter_sandbox(Sandbox.from_dict(message["sandbox"]), work=Path(message["cwd"])):
+        sandbox = Sandbox.from_dict(message["sandbox"])
+        for gap in enter_sandbox(sandbox, work=Path(message["cwd"]), pid_namespace=True):
             print(f"labgrader: isolation: {gap}", file=sys.stderr)
     if message.get("limits"):
         apply_limits(Limits.from_dict(message["limits"]))

@@ -52,8 +52,10 @@ from labgrader.relay import parse_endpoint, send_listeners
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
 _MS_NOSUID = 2
 _MS_NODEV = 4
+_MS_NOEXEC = 8
 _MS_BIND = 4096
 _MS_MOVE = 8192
 _MS_REC = 16384
@@ -150,7 +152,7 @@ def _call(result: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
+def enter_sandbox(sandbox: Sandbox, *, work: Path, pid_namespace: bool = False) -> list[str]:
     """Apply a sandbox to the current (single-threaded, freshly forked) process.
 
     As root, the namespaces are the host's to make and the run then becomes its own user.
@@ -162,6 +164,11 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
     Args:
         sandbox: What to apply.
         work: The run's folder: it stays visible and becomes the run user's.
+        pid_namespace: Without root, also give the run a PID namespace of its own: it can
+            signal no process of the grader's (its user's), and every process it starts ends
+            with it. The caller returns as PID 1 of that namespace; the process it was waits
+            for it and exits the same way (do not use this where the caller must ``exec``:
+            the waiting process keeps the caller's descriptors open).
 
     Returns:
         What could not be applied, one phrase each (empty when everything was).
@@ -195,6 +202,11 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path) -> list[str]:
             skipped.append(f"no private network namespace ({exc.strerror})")
     if relay is not None:
         relay.close()
+    if in_userns and pid_namespace:
+        try:
+            _own_pid_namespace(libc)
+        except OSError as exc:
+            skipped.append(f"no PID namespace of its own ({exc.strerror})")
     if in_userns:
         # Back to the original user, in a nested namespace: no capabilities, locked mounts.
         _user_namespace(libc, inside=uid, outside_uid=0, outside_gid=0, gid=gid)
@@ -233,6 +245,27 @@ def _write(path: str, data: bytes) -> None:
         os.write(fd, data)
     finally:
         os.close(fd)
+
+
+def _own_pid_namespace(libc: ctypes.CDLL) -> None:
+    """Return as PID 1 of a new PID namespace, with a /proc of its own; the process outside
+    waits for it and exits the way it did (the same code, or killed by the same signal)."""
+    _call(libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+    pid = os.fork()
+    if pid == 0:
+        # A session of its own, so that signalling "its group" reaches no process outside;
+        # it dies with the process outside, which the grader's time limit kills.
+        os.setsid()
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+        with contextlib.suppress(OSError):  # a /proc that shows only the run's own processes
+            _call(libc.mount(b"proc", b"/proc", b"proc", flags, None), "mount /proc")
+        return
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+        os.kill(os.getpid(), os.WTERMSIG(status))
+    os._exit(os.waitstatus_to_exitcode(status))
 
 
 def _drop_capabilities(libc: ctypes.CDLL) -> None:
@@ -496,8 +529,8 @@ def isolation_level(sandbox: Sandbox) -> str:
         parts.append("the host's network (an engine is not on loopback)")
     if not root:
         parts.append(
-            "not running as root: runs share this user, so resource limits are per run but a "
-            "run could signal this user's other processes"
+            "a PID namespace of its own per run (not running as root: runs share this user, "
+            "but cannot signal its other processes, and what a run starts ends with it)"
         )
     return "; ".join(parts)
 
