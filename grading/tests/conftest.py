@@ -116,14 +116,19 @@ def write_notebook(path: Path, cells: list[nbformat.NotebookNode]) -> Path:
     return path
 
 
+def write_course(root: Path, checks: str = CHECKS) -> Path:
+    """Write a course holding the fixture lab (its solution and these checks) at ``root``."""
+    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
+    folder = root / "grading" / "checks" / LAB
+    folder.mkdir(parents=True)
+    (folder / "test_fixture.py").write_text(checks.lstrip(), encoding="utf-8")
+    return root
+
+
 @pytest.fixture
 def course(tmp_path: Path) -> Path:
     """A course folder holding the fixture lab: solutions/, grading/checks/, labs/."""
-    root = tmp_path / "course"
-    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-    checks = root / "grading" / "checks" / LAB
-    checks.mkdir(parents=True)
-    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    root = write_course(tmp_path / "course")
     (root / "labs").mkdir()
     return root
 

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import LAB, code, write_notebook
+from conftest import LAB, code, write_course, write_notebook
 
 from labgrader.batch import grade_batch
 from labgrader.gradebook import Row, Status, gradebook_csv
@@ -195,13 +195,7 @@ def _stray() -> list[str]:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Row]:
-    from conftest import CHECKS, solution_cells
-
-    root = tmp_path_factory.mktemp("hostile") / "course"
-    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-    checks = root / "grading" / "checks" / LAB
-    checks.mkdir(parents=True)
-    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    root = write_course(tmp_path_factory.mktemp("hostile") / "course")
     subs = root.parent / "subs"
     for name, cells in HOSTILE.items():
         write_notebook(subs / f"{name}.ipynb", cells)
@@ -315,13 +309,7 @@ def test_no_process_is_left_behind(batch: dict[str, Row]) -> None:
 
 @pytest.mark.skipif(os.getuid() != 0, reason="namespaces and users of its own need root")
 def test_a_submission_cannot_find_solutions_checks_or_other_learners(tmp_path: Path) -> None:
-    from conftest import CHECKS, solution_cells
-
-    root = tmp_path / "course"
-    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-    checks = root / "grading" / "checks" / LAB
-    checks.mkdir(parents=True)
-    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    root = write_course(tmp_path / "course")
     subs = tmp_path / "subs"
     snoop = f"""
         import glob, os
@@ -351,13 +339,7 @@ def test_a_submission_cannot_find_solutions_checks_or_other_learners(tmp_path: P
 def test_a_check_that_hangs_costs_only_its_own_points(tmp_path: Path) -> None:
     """With a time limit per check, an exercise that loops forever fails its own checks with
     a message, and the rest of the notebook is still graded."""
-    from conftest import CHECKS, solution_cells
-
-    root = tmp_path / "course"
-    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-    checks = root / "grading" / "checks" / LAB
-    checks.mkdir(parents=True)
-    (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+    root = write_course(tmp_path / "course")
     hang = "def scale(values):\n    while True:\n        pass"
     write_notebook(tmp_path / "subs" / "loops.ipynb", [code(GOOD_ADD, exercise="add"), code(hang)])
     old = Path.cwd()

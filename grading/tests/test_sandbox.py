@@ -14,9 +14,10 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import CHECKS, LAB, code, solution_cells, write_notebook
+from conftest import LAB, code, write_course, write_notebook
 
 from labgrader.batch import grade_batch
 from labgrader.relay import parse_endpoint
@@ -92,15 +93,6 @@ def reach(host, port):
 """
 
 
-def _engine_course(root: Path) -> Path:
-    """A course holding the fixture lab with checks that need the Temporal engine."""
-    write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-    checks = root / "grading" / "checks" / LAB
-    checks.mkdir(parents=True)
-    (checks / "test_fixture.py").write_text(ENGINE_CHECKS.lstrip(), encoding="utf-8")
-    return root
-
-
 @pytest.fixture
 def host_listener() -> Iterator[int]:
     """A TCP port on the host's loopback that a check run must not reach."""
@@ -116,7 +108,7 @@ def test_a_check_run_reaches_its_engine_and_nothing_else(
     temporal_address: str,  # noqa: F811
     host_listener: int,
 ) -> None:
-    root = _engine_course(tmp_path / "course")
+    root = write_course(tmp_path / "course", ENGINE_CHECKS)
     engine_host, engine_port = parse_endpoint(temporal_address)
     probe = REACH + textwrap.dedent(
         f"""
@@ -181,7 +173,7 @@ from labgrader.batch import grade_batch
 
 root = Path(sys.argv[1])
 os.chdir(root / "course")
-timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 300
+timeout = float(sys.argv[3])
 report = grade_batch(
     lab=sys.argv[2], submissions=[root / "subs"], out=root / "graded", jobs=1, timeout=timeout
 )
@@ -237,6 +229,23 @@ def _as_nobody() -> list[str]:
     ]
 
 
+def _grade_as_nobody(base: Path, env: dict[str, str], *, timeout: float = 300) -> dict[str, Any]:
+    """Grade ``base/subs`` against the course in ``base/course`` as nobody; the report."""
+    for path in [base, *base.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY)
+    done = subprocess.run(
+        [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB, str(timeout)],
+        env={"PATH": os.environ["PATH"], "HOME": str(base), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
+
+
 @as_nobody_with_user_namespaces
 def test_without_root_a_user_namespace_hides_the_course_and_the_network(
     temporal_address: str,  # noqa: F811
@@ -246,7 +255,7 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
     learners, and still keeps the run to its own loopback and its engine."""
     base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
     try:
-        _engine_course(base / "course")
+        write_course(base / "course", ENGINE_CHECKS)
         host, port = parse_endpoint(temporal_address)
         patterns = [f"{base}/course/**/*.ipynb", f"{base}/course/**/test_*.py", f"{base}/subs/*"]
         secret = f"s3cret-{os.getpid()}"  # in the grader's environment: not to be read
@@ -259,24 +268,8 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
             [code(snoop, exercise="add"), code(scale, exercise="scale")],
         )
         write_notebook(base / "subs" / "other.ipynb", [code(scale, exercise="scale")])
-        for path in [base, *base.rglob("*")]:
-            os.chown(path, NOBODY, NOBODY)
-        env = {
-            "PATH": os.environ["PATH"],
-            "HOME": str(base),
-            "TEMPORAL_ADDRESS": temporal_address,
-            "LABGRADER_TEST_SECRET": secret,
-        }
-        done = subprocess.run(
-            [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        report = json.loads(done.stdout.strip().splitlines()[-1])
+        env = {"TEMPORAL_ADDRESS": temporal_address, "LABGRADER_TEST_SECRET": secret}
+        report = _grade_as_nobody(base, env)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     score, messages = report["rows"]["snoop"]
@@ -315,11 +308,7 @@ def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behi
     grader (the same user) and every process they start ends with them."""
     base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
     try:
-        course = base / "course"
-        write_notebook(course / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())
-        checks = course / "grading" / "checks" / LAB
-        checks.mkdir(parents=True)
-        (checks / "test_fixture.py").write_text(CHECKS.lstrip(), encoding="utf-8")
+        write_course(base / "course")
         good_add = "def add(a, b):\n    return a + b\n"
         scale = "def scale(values):\n    return [v * 10 for v in values]"
         for name, prelude in HOSTILE_AS_NOBODY.items():
@@ -328,18 +317,7 @@ def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behi
                 code(scale, exercise="scale"),
             ]
             write_notebook(base / "subs" / f"{name}.ipynb", cells)
-        for path in [base, *base.rglob("*")]:
-            os.chown(path, NOBODY, NOBODY)
-        done = subprocess.run(
-            [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB, "6"],
-            env={"PATH": os.environ["PATH"], "HOME": str(base)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr[-2000:]
-        report = json.loads(done.stdout.strip().splitlines()[-1])
+        report = _grade_as_nobody(base, {}, timeout=6)
         time.sleep(0.5)  # what the runs left, if anything, had time to show
         leftover = _nobodys()
     finally:
