@@ -20,8 +20,8 @@ import pytest
 from conftest import LAB, code, write_course, write_notebook
 
 from labgrader.batch import grade_batch
-from labgrader.relay import parse_endpoint
-from labgrader.sandbox import Sandbox, default_sandbox, isolation_level, loopback_endpoints
+from labgrader.relay import loopback_endpoints, parse_endpoint
+from labgrader.sandbox import Sandbox, default_sandbox, isolation_level
 from orchlab.testing.fixtures import temporal_address  # noqa: F401  (a fixture)
 
 

@@ -36,8 +36,10 @@ import sys
 import threading
 import tokenize
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from types import FrameType, ModuleType
+from types import CodeType, FrameType, ModuleType
 from typing import Any
+
+from labgrader.notebook import SUBMISSION_MODULE_PREFIX
 
 _ALWAYS = {
     "gc.get_objects": "walk the garbage collector's objects (gc.get_objects)",
@@ -153,8 +155,7 @@ class Guard:
         code = getattr(handler, "__code__", None)
         if code is None:
             return False
-        name = str(getattr(handler, "__globals__", {}).get("__name__", ""))
-        return code.co_filename == self._submission or name.startswith("labgrader_submission_")
+        return self._is_notebook_code(code, getattr(handler, "__globals__", {}))
 
     def _refused(self, event: str, args: tuple[Any, ...]) -> str | None:
         """What the event would do, when the guard refuses it; ``None`` when it is allowed."""
@@ -197,11 +198,13 @@ class Guard:
         return str(getattr(code, "co_filename", "")).startswith(self._checks)
 
     def _is_notebook(self, frame: FrameType | None) -> bool:
-        if frame is None:
-            return False
-        if frame.f_code.co_filename == self._submission:
+        return frame is not None and self._is_notebook_code(frame.f_code, frame.f_globals)
+
+    def _is_notebook_code(self, code: CodeType, module: Mapping[str, Any]) -> bool:
+        """Whether code is the notebook's: from its file, or run in one of its modules."""
+        if code.co_filename == self._submission:
             return True
-        return str(frame.f_globals.get("__name__", "")).startswith("labgrader_submission_")
+        return str(module.get("__name__", "")).startswith(SUBMISSION_MODULE_PREFIX)
 
     def _takes_frames(self, caller: FrameType) -> bool:
         """Whether the notebook takes a frame itself or through a helper that hands it one."""

@@ -287,6 +287,10 @@ def _display(*objs: object, **_: object) -> None:
 
 
 _counter = itertools.count(1)
+SUBMISSION_MODULE_PREFIX = "labgrader_submission_"
+"""The start of the names of modules built from a submission (one per check)."""
+LIVE_MODULE_PREFIX = "labgrader_live_"
+"""The start of the names of modules wrapping a live kernel's namespace."""
 
 
 class ModuleLoader:
@@ -311,7 +315,7 @@ class ModuleLoader:
         """
         if self._error is not None:
             raise self._error
-        name = f"labgrader_submission_{next(_counter)}"
+        name = f"{SUBMISSION_MODULE_PREFIX}{next(_counter)}"
         module = ModuleType(name)
         module.__file__ = str(self.path)
         module.__dict__["display"] = _display
@@ -345,7 +349,7 @@ class ModuleLoader:
 
 def namespace_module(namespace: Mapping[str, Any]) -> ModuleType:
     """Wrap a live namespace (a kernel's ``globals()``) as a module for the ``nb`` fixture."""
-    module = ModuleType(f"labgrader_live_{next(_counter)}")
+    module = ModuleType(f"{LIVE_MODULE_PREFIX}{next(_counter)}")
     module.__dict__.update(
         {k: v for k, v in namespace.items() if k not in {"__name__", "__spec__"}}
     )
@@ -361,6 +365,8 @@ __all__ = [
     "CHECK_TAG",
     "DEMO_TAG",
     "EXERCISE_KEY",
+    "LIVE_MODULE_PREFIX",
+    "SUBMISSION_MODULE_PREFIX",
     "Cell",
     "CellSpan",
     "ModuleLoader",

@@ -47,7 +47,14 @@ import pytest
 
 from labgrader.errors import NotebookImportError
 from labgrader.guard import Guard
-from labgrader.notebook import ModuleLoader, build_submission, read_notebook, write_submission
+from labgrader.notebook import (
+    LIVE_MODULE_PREFIX,
+    SUBMISSION_MODULE_PREFIX,
+    ModuleLoader,
+    build_submission,
+    read_notebook,
+    write_submission,
+)
 
 CHECK_MARKER = "check"
 """The marker name: ``@pytest.mark.check(exercise=..., points=..., hidden=False)``."""
@@ -454,7 +461,7 @@ def failure_message(exc: BaseException) -> str:
     if (
         isinstance(exc, AttributeError)
         and isinstance(exc.obj, ModuleType)
-        and exc.obj.__name__.startswith(("labgrader_submission_", "labgrader_live_"))
+        and exc.obj.__name__.startswith((SUBMISSION_MODULE_PREFIX, LIVE_MODULE_PREFIX))
     ):
         return (
             f"the notebook does not define {exc.name!r}: define it (and run its cell) with the "

@@ -1,5 +1,9 @@
 """Relay a check run's private loopback ports to the batch's engines on the host.
 
+Both sides live here: :func:`loopback_endpoints` finds the engines' ports,
+:func:`start_relay` and :func:`hand_over` are what :func:`labgrader.sandbox.enter_sandbox`
+calls, and :func:`main` is the relay process.
+
 A check run that needs an engine gets a network namespace of its own, whose only interface
 is its own loopback: it can reach nothing on the host or beyond. Before it leaves the host's
 namespaces, :func:`labgrader.sandbox.enter_sandbox` starts this relay; once in its own
@@ -18,14 +22,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import ipaddress
 import json
+import os
+import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from urllib.parse import urlsplit
 
 _CHUNK = 65536
 _MAX_LISTENERS = 32
+_PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
+
+
+def _prctl(option: int, value: int) -> None:
+    ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
 
 
 def parse_endpoint(text: str) -> tuple[str, int]:
@@ -104,11 +117,99 @@ def receive_listeners(channel: socket.socket) -> list[tuple[socket.socket, str, 
     ]
 
 
+def loopback_endpoints(env: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The engines' ``host:port`` named by ``TEMPORAL_ADDRESS`` and ``PREFECT_API_URL``.
+
+    Returns:
+        The endpoints, or ``None`` when one is not on loopback (a remote cluster): the check
+        runs then share the host's network to reach it.
+    """
+    endpoints: list[str] = []
+    if address := env.get("TEMPORAL_ADDRESS"):
+        endpoints.append(address if "://" not in address else urlsplit(address).netloc)
+    if url := env.get("PREFECT_API_URL"):
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        endpoints.append(f"{parts.hostname}:{port}")
+    for endpoint in endpoints:
+        try:
+            host, _ = parse_endpoint(endpoint)
+        except ValueError:
+            return None
+        if host != "localhost" and not _is_loopback(host):
+            return None
+    return tuple(dict.fromkeys(endpoints))
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def start_relay() -> socket.socket:
+    """Start the relay in this process's namespaces, before any namespace is left: it keeps
+    the host's network. Returns the socket to :func:`hand_over` the listening sockets
+    through; the relay dies with this process."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    if os.fork() == 0:  # the relay
+        try:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            ours.close()
+            os.set_inheritable(theirs.fileno(), True)
+            null = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1):
+                os.dup2(null, fd)
+            argv = [
+                sys.executable,
+                "-I",
+                "-m",
+                "labgrader.relay",
+                "--from-fd",
+                str(theirs.fileno()),
+            ]
+            os.execv(sys.executable, argv)
+        finally:
+            os._exit(127)
+    theirs.close()
+    return ours
+
+
+def hand_over(channel: socket.socket, endpoints: Sequence[str]) -> None:
+    """Bind the ``endpoints`` in this process's (private) network namespace and hand their
+    listening sockets to the relay started by :func:`start_relay`."""
+    listeners: list[tuple[socket.socket, str]] = []
+    try:
+        for endpoint in endpoints:
+            host, port = parse_endpoint(endpoint)
+            names = ["127.0.0.1", "::1"] if host == "localhost" else [host]
+            for name in names:
+                try:
+                    listeners.append((_listen(name, port), endpoint))
+                except OSError:
+                    if name == host:  # ::1 for "localhost" may be missing: 127.0.0.1 is enough
+                        raise
+        send_listeners(channel, listeners)
+    finally:
+        for sock, _ in listeners:
+            sock.close()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
 def main(argv: Sequence[str]) -> int:
     """Receive the listening sockets on ``--from-fd FD`` and relay them until killed."""
     with contextlib.suppress(OSError, AttributeError):
         # Not dumpable: the check run (maybe the same user) cannot trace it or read its memory.
-        ctypes.CDLL(None).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+        _prctl(_PR_SET_DUMPABLE, 0)
     if len(argv) != 2 or argv[0] != "--from-fd" or not argv[1].isdigit():
         print("usage: python -m labgrader.relay --from-fd FD", file=sys.stderr)
         return 2
@@ -119,6 +220,17 @@ def main(argv: Sequence[str]) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(relay(listeners))
     return 0
+
+
+__all__ = [
+    "hand_over",
+    "loopback_endpoints",
+    "parse_endpoint",
+    "receive_listeners",
+    "relay",
+    "send_listeners",
+    "start_relay",
+]
 
 
 if __name__ == "__main__":

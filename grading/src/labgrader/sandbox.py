@@ -9,7 +9,8 @@ Inside the check run's own process, before pytest starts, :func:`enter_sandbox`:
 * with a network namespace of its own (``unshare(CLONE_NEWNET)``) whose only interface is
   its own loopback: no network at all, except, when the checks need an engine, the engines'
   loopback ports, relayed to the batch's shared engines by :mod:`labgrader.relay` (another
-  port of the host, another machine or the internet stay out of reach);
+  port of the host, another machine or the internet stay out of reach; the engines are
+  found by :func:`labgrader.relay.loopback_endpoints`);
 * when run as root, becomes a user of its own (a uid from :data:`UID_BASE` up, one per
   concurrent run): it can signal no other process, ``RLIMIT_NPROC`` is enforced, and every
   process it leaves behind, even one that left the process group, is found by its uid and
@@ -32,7 +33,6 @@ import ctypes
 import ctypes.util
 import fcntl
 import functools
-import ipaddress
 import os
 import shutil
 import signal
@@ -45,9 +45,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from labgrader.relay import parse_endpoint, send_listeners
+from labgrader.relay import hand_over, loopback_endpoints, start_relay
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -177,7 +176,7 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path, pid_namespace: bool = False) 
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
     wanted = bool(sandbox.hide) or not sandbox.network
-    relay = _fork_relay(libc) if not sandbox.network and sandbox.relay else None
+    relay = start_relay() if not sandbox.network and sandbox.relay else None
     in_userns = False
     if wanted and uid != 0:
         try:
@@ -275,58 +274,15 @@ def _drop_capabilities(libc: ctypes.CDLL) -> None:
     _call(libc.capset(header, data), "capset")
 
 
-def _fork_relay(libc: ctypes.CDLL) -> socket.socket:
-    """Start the relay (:mod:`labgrader.relay`) in this process's namespaces, before any
-    namespace is left: it keeps the host's network. Returns the socket to hand it the
-    listening sockets through; it dies with this process."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-    if os.fork() == 0:  # the relay
-        try:
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-            ours.close()
-            os.set_inheritable(theirs.fileno(), True)
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1):
-                os.dup2(null, fd)
-            argv = [
-                sys.executable,
-                "-I",
-                "-m",
-                "labgrader.relay",
-                "--from-fd",
-                str(theirs.fileno()),
-            ]
-            os.execv(sys.executable, argv)
-        finally:
-            os._exit(127)
-    theirs.close()
-    return ours
-
-
 def _private_network(
     libc: ctypes.CDLL, endpoints: Sequence[str], relay: socket.socket | None
 ) -> None:
-    """Move to a network namespace of its own, loopback up; bind the ``endpoints`` there and
-    hand their listening sockets to the relay."""
+    """Move to a network namespace of its own, loopback up; hand the relay the ``endpoints``
+    bound there."""
     _call(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
     _loopback_up()
-    if relay is None:
-        return
-    listeners: list[tuple[socket.socket, str]] = []
-    try:
-        for endpoint in endpoints:
-            host, port = parse_endpoint(endpoint)
-            names = ["127.0.0.1", "::1"] if host == "localhost" else [host]
-            for name in names:
-                try:
-                    listeners.append((_listen(name, port), endpoint))
-                except OSError:
-                    if name == host:  # ::1 for "localhost" may be missing: 127.0.0.1 is enough
-                        raise
-        send_listeners(relay, listeners)
-    finally:
-        for sock, _ in listeners:
-            sock.close()
+    if relay is not None:
+        hand_over(relay, endpoints)
 
 
 def _loopback_up() -> None:
@@ -335,46 +291,6 @@ def _loopback_up() -> None:
         request = struct.pack("16sH14x", b"lo", 0)
         flags = struct.unpack("16sH", fcntl.ioctl(sock, _SIOCGIFFLAGS, request)[:18])[1]
         fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    return sock
-
-
-def loopback_endpoints(env: Mapping[str, str]) -> tuple[str, ...] | None:
-    """The engines' ``host:port`` named by ``TEMPORAL_ADDRESS`` and ``PREFECT_API_URL``.
-
-    Returns:
-        The endpoints, or ``None`` when one is not on loopback (a remote cluster): the check
-        runs then share the host's network to reach it.
-    """
-    endpoints: list[str] = []
-    if address := env.get("TEMPORAL_ADDRESS"):
-        endpoints.append(address if "://" not in address else urlsplit(address).netloc)
-    if url := env.get("PREFECT_API_URL"):
-        parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        endpoints.append(f"{parts.hostname}:{port}")
-    for endpoint in endpoints:
-        try:
-            host, _ = parse_endpoint(endpoint)
-        except ValueError:
-            return None
-        if host != "localhost" and not _is_loopback(host):
-            return None
-    return tuple(dict.fromkeys(endpoints))
-
-
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _hide(libc: ctypes.CDLL, folder: str, keep: Sequence[str], *, staging: Path) -> None:
@@ -554,7 +470,6 @@ __all__ = [
     "enter_sandbox",
     "isolation_level",
     "kill_user",
-    "loopback_endpoints",
     "scrub_environment",
     "user_namespaces_available",
 ]
