@@ -47,6 +47,9 @@ import pytest
 
 from labgrader.errors import NotebookImportError
 from labgrader.guard import Guard
+from labgrader.harness.channel import ChannelClosed
+from labgrader.harness.codec import Unsendable
+from labgrader.harness.proxy import NotebookNameError
 from labgrader.notebook import (
     LIVE_MODULE_PREFIX,
     SUBMISSION_MODULE_PREFIX,
@@ -169,6 +172,7 @@ class _Outcome:
 @dataclass
 class _State:
     recorder: Recorder | None = None
+    session: Any = None
     guard: Guard | None = None
     tampered: str | None = None
     checks: dict[str, CheckInfo] = field(default_factory=dict)
@@ -214,6 +218,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--labgrader-no-services", action="store_true", help=argparse.SUPPRESS)
     group.addoption("--labgrader-first-failure", action="store_true", help=argparse.SUPPRESS)
     group.addoption("--labgrader-check-timeout", type=float, default=None, help=argparse.SUPPRESS)
+    group.addoption("--labgrader-process", action="store_true", help=argparse.SUPPRESS)
 
 
 def _read_key(fd: int) -> bytes:
@@ -243,10 +248,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE_KEY] = state
     results = config.getoption("labgrader_results")
     key_fd = config.getoption("labgrader_key_fd")
+    submission = config.getoption("labgrader_submission")
+    if submission and config.getoption("labgrader_process"):
+        # First of all, before the key is read or a check exists: the learner's processes
+        # are forked from what this process is now.
+        from labgrader.harness.session import LearnerSession
+
+        state.session = LearnerSession(
+            Path(submission),
+            close_fds=(key_fd,) if key_fd is not None else (),
+            on_flag=functools.partial(_flag_later, state),
+        )
+        config.add_cleanup(state.session.close)
     if results and key_fd is not None:
         state.recorder = FileRecorder(Path(results), _read_key(key_fd))
-    if SOURCE_KEY not in config.stash:
-        submission = config.getoption("labgrader_submission")
+    if SOURCE_KEY not in config.stash and state.session is None:
         notebook = config.getoption("labgrader_notebook")
         if notebook and not submission:
             folder = Path(tempfile.mkdtemp(prefix="labgrader-"))
@@ -260,8 +276,7 @@ def pytest_configure(config: pytest.Config) -> None:
         _use_orchlab_fixtures(config)
     if check_timeout := config.getoption("labgrader_check_timeout"):
         config.stash[_TIMER_KEY] = _Timer(check_timeout)
-    submission = config.getoption("labgrader_submission")
-    if state.recorder is not None and results and submission:
+    if state.recorder is not None and results and submission and state.session is None:
         # Armed last, once every module the run needs is imported, before any notebook code.
         emit = state.recorder.emit  # bound now: patching the class later changes nothing
         state.recorder = _BoundRecorder(emit)
@@ -281,6 +296,12 @@ class _BoundRecorder:
 
 def _flag(emit: Callable[[dict[str, Any]], None], what: str) -> None:
     emit({"event": "flag", "what": what})
+
+
+def _flag_later(state: _State, what: str) -> None:
+    """A flag from the learner's process's guard (it may come from any thread)."""
+    if state.recorder is not None:
+        state.recorder.emit({"event": "flag", "what": what})
 
 
 def _tampered(state: _State) -> bool:
@@ -333,8 +354,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             function = getattr(item, "function", None)
             state.codes[item.nodeid] = (function, getattr(function, "__code__", None))
             selected.append(item)
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
+    if state.session is not None:
+        # The visible checks first: the hidden ones get a learner process of their own after.
+        selected.sort(key=lambda item: state.checks[item.nodeid].hidden)
+    if deselected or state.session is not None:
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
         items[:] = selected
     if state.recorder is not None:
         state.recorder.emit(
@@ -467,6 +492,12 @@ def failure_message(exc: BaseException) -> str:
             f"the notebook does not define {exc.name!r}: define it (and run its cell) with the "
             "name the exercise asks for"
         )
+    if isinstance(exc, NotebookNameError):
+        return str(exc)
+    if isinstance(exc, ChannelClosed):
+        return f"the notebook's process ended during the check: {exc}"
+    if isinstance(exc, Unsendable):
+        return f"a value could not cross to or from the notebook: {exc}"
     if isinstance(exc, pytest.skip.Exception):
         return f"skipped: {exc.msg}"
     if isinstance(exc, CheckTimeout):
@@ -595,13 +626,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture
-def nb(request: pytest.FixtureRequest) -> ModuleType:
+def nb(request: pytest.FixtureRequest) -> Any:
     """The learner's notebook as a module, executed afresh for this check.
 
     Raises:
         NotebookImportError: When the notebook's code fails; every check using it fails
             with a message naming the cell and the error.
     """
+    state = request.config.stash.get(_STATE_KEY, None)
+    if state is not None and state.session is not None:
+        info = state.checks.get(request.node.nodeid)
+        return state.session.module(hidden=bool(info and info.hidden))
     load = request.config.stash.get(SOURCE_KEY, None)
     if load is None:
         pytest.fail(

@@ -62,6 +62,11 @@ class ChecksInfo:
     """Some check uses orchlab's service fixtures: load them."""
     services: frozenset[str]
     """The engines the checks need: ``temporal``, ``prefect``."""
+    process: bool = False
+    """The notebook's code runs in a learner process of its own (see
+    :mod:`labgrader.harness`): a lab whose checks are written for it says
+    ``LABGRADER_PROCESS = True`` in its ``conftest.py``. The other labs' checks still run
+    the notebook's code in their own process, under the guard."""
 
 
 def scan_checks(checks_dir: Path) -> ChecksInfo:
@@ -80,6 +85,7 @@ def scan_checks(checks_dir: Path) -> ChecksInfo:
         asyncio=bool(re.search(r"\basync\s+def\b", text)) or bool(used),
         orchlab_fixtures=bool(used),
         services=frozenset(_SERVICE_FIXTURES[n] for n in used if n in _SERVICE_FIXTURES),
+        process=bool(re.search(r"^LABGRADER_PROCESS\s*=\s*True\b", text, re.M)),
     )
 
 
@@ -134,6 +140,8 @@ def pytest_args(
         args.append("--visible-only")
     if first_failure:
         args.append("--labgrader-first-failure")
+    if info.process:
+        args.append("--labgrader-process")
     return [*args, str(checks)]
 
 
