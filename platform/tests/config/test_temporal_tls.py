@@ -31,7 +31,7 @@ from temporalio import workflow
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.worker import Worker
 
-from orchlab.errors import ConfigError
+from orchlab.errors import ConfigError, ServiceError
 from orchlab.runtime import connect_temporal, temporal_connect_options
 
 _PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
@@ -290,7 +290,9 @@ async def test_without_a_client_certificate_the_handshake_is_refused(
         "TEMPORAL_CONFIG_FILE", str(_profile(pki, tls_proxy, client_cert=False))
     )
     clean_temporal_env.setenv("TEMPORAL_PROFILE", "cluster")
-    with pytest.raises(RuntimeError, match=r"Failed client connect.*transport error"):
+    with pytest.raises(
+        ServiceError, match=r"cannot connect to Temporal at localhost:\d+ .*transport error"
+    ):
         await asyncio.wait_for(connect_temporal(), timeout=30)
     assert not tls_proxy.request_headers
 
@@ -302,7 +304,7 @@ async def test_a_server_from_another_ca_is_not_trusted(
         "TEMPORAL_CONFIG_FILE", str(_profile(pki, tls_proxy, ca=pki.other_ca))
     )
     clean_temporal_env.setenv("TEMPORAL_PROFILE", "cluster")
-    with pytest.raises(RuntimeError, match=r"InvalidCertificate\(UnknownIssuer\)"):
+    with pytest.raises(ServiceError, match=r"InvalidCertificate\(UnknownIssuer\)"):
         await asyncio.wait_for(connect_temporal(), timeout=30)
     assert not tls_proxy.client_subjects
 

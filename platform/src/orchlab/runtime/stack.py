@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchlab.config import Settings, get_settings
-from orchlab.errors import ServiceError
+from orchlab.errors import ServiceError, first_line
 from orchlab.files import write_atomic
 from orchlab.runtime._process import http_ok, pid_alive, port_open, stop_group
 from orchlab.runtime.services import (
@@ -168,7 +168,8 @@ async def connect_temporal(
 
     Raises:
         ConfigError: When the Temporal configuration is invalid.
-        ServiceError: When no server is configured or running.
+        ServiceError: When no server is configured or running, or it cannot be reached
+            (refused, a TLS handshake that fails); the message names the address.
     """
     from temporalio.client import Client
 
@@ -179,7 +180,13 @@ async def connect_temporal(
     if namespace:
         options["namespace"] = namespace
     options.update(connect_options)
-    return await Client.connect(**options)
+    try:
+        return await Client.connect(**options)
+    except RuntimeError as exc:  # the SDK's "Failed client connect: ..." (TLS, refused, ...)
+        raise ServiceError(
+            f"cannot connect to Temporal at {options['target_host']} "
+            f"(namespace {options.get('namespace', 'default')}): {first_line(exc)}"
+        ) from exc
 
 
 def prefect_api_url(state_dir: Path | None = None, settings: Settings | None = None) -> str:
