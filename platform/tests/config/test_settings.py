@@ -292,3 +292,43 @@ def test_dlq_path_takes_effect_in_the_queue_and_the_cli(
     )
     assert run.returncode == 2
     assert f"no dead-letter queue at {tmp_path / 'q.sqlite'}" in " ".join(run.stderr.split())
+
+
+# --- the embedded stack ------------------------------------------------------------------
+
+
+@pytest.fixture
+def stack_env(env: pytest.MonkeyPatch, tmp_path: Path, prefect_api_url: str) -> pytest.MonkeyPatch:
+    """A private state folder, Prefect external (the session's), Temporal embedded."""
+    from orchlab.runtime._process import free_port
+
+    env.setenv("ORCHLAB_STATE_DIR", str(tmp_path / "state"))
+    env.setenv("PREFECT_API_URL", prefect_api_url)
+    env.setenv("ORCHLAB_TEMPORAL_PORT", str(free_port()))
+    env.setenv("ORCHLAB_TEMPORAL_UI_PORT", str(free_port()))
+    return env
+
+
+def test_host_is_where_the_embedded_engine_binds(stack_env: pytest.MonkeyPatch) -> None:
+    from orchlab.runtime._process import port_open
+
+    stack_env.setenv("ORCHLAB_HOST", "127.0.0.2")  # loopback, but not the default address
+    stack = Stack(get_settings())
+    try:
+        records = stack.start(tie_to_parent=True)
+        host, port = records["temporal"].url.rsplit(":", 1)
+        assert host == "127.0.0.2" and port == os.environ["ORCHLAB_TEMPORAL_PORT"]
+        assert port_open("127.0.0.2", int(port))
+        assert temporal_address() == records["temporal"].url  # found through the record
+    finally:
+        stack.stop()
+
+
+def test_startup_timeout_bounds_the_wait_for_an_embedded_engine(
+    stack_env: pytest.MonkeyPatch,
+) -> None:
+    stack_env.setenv("ORCHLAB_STARTUP_TIMEOUT", "0.01")
+    stack = Stack(get_settings())
+    with pytest.raises(ServiceError, match="temporal was not healthy after 0 s"):
+        stack.start(tie_to_parent=True)
+    assert stack.services == []  # what was started is stopped again

@@ -256,6 +256,7 @@ async def test_a_toml_profile_with_mtls_and_an_api_key_connects_and_runs_a_workf
 ) -> None:
     clean_temporal_env.setenv("TEMPORAL_CONFIG_FILE", str(_profile(pki, tls_proxy)))
     clean_temporal_env.setenv("TEMPORAL_PROFILE", "cluster")
+    clean_temporal_env.setenv("TEMPORAL_GRPC_META_X_ORCHLAB_TEAM", "ml")  # a variable on top
 
     options = temporal_connect_options()
     assert options["target_host"] == tls_proxy.address
@@ -281,6 +282,7 @@ async def test_a_toml_profile_with_mtls_and_an_api_key_connects_and_runs_a_workf
     calls = [h for h in tls_proxy.request_headers if h.get(":path", "").startswith("/temporal")]
     assert calls, "no gRPC request went through the TLS proxy"
     assert all(h.get("authorization") == "Bearer orchlab-test-api-key" for h in calls)
+    assert all(h.get("x-orchlab-team") == "ml" for h in calls)
 
 
 async def test_without_a_client_certificate_the_handshake_is_refused(
@@ -290,9 +292,8 @@ async def test_without_a_client_certificate_the_handshake_is_refused(
         "TEMPORAL_CONFIG_FILE", str(_profile(pki, tls_proxy, client_cert=False))
     )
     clean_temporal_env.setenv("TEMPORAL_PROFILE", "cluster")
-    with pytest.raises(
-        ServiceError, match=r"cannot connect to Temporal at localhost:\d+ .*transport error"
-    ):
+    refused = r"cannot connect to Temporal at localhost:\d+ \(namespace default\): Failed client"
+    with pytest.raises(ServiceError, match=refused):
         await asyncio.wait_for(connect_temporal(), timeout=30)
     assert not tls_proxy.request_headers
 
