@@ -309,10 +309,13 @@ def stack_env(env: pytest.MonkeyPatch, tmp_path: Path, prefect_api_url: str) -> 
     return env
 
 
-def test_host_is_where_the_embedded_engine_binds(stack_env: pytest.MonkeyPatch) -> None:
+async def test_the_embedded_engine_binds_to_host_and_serves_the_namespace(
+    stack_env: pytest.MonkeyPatch,
+) -> None:
     from orchlab.runtime._process import port_open
 
     stack_env.setenv("ORCHLAB_HOST", "127.0.0.2")  # loopback, but not the default address
+    stack_env.setenv("TEMPORAL_NAMESPACE", "ml-team")
     stack = Stack(get_settings())
     try:
         records = stack.start(tie_to_parent=True)
@@ -320,6 +323,9 @@ def test_host_is_where_the_embedded_engine_binds(stack_env: pytest.MonkeyPatch) 
         assert host == "127.0.0.2" and port == os.environ["ORCHLAB_TEMPORAL_PORT"]
         assert port_open("127.0.0.2", int(port))
         assert temporal_address() == records["temporal"].url  # found through the record
+        client = await connect_temporal()
+        assert client.namespace == "ml-team"
+        assert (await client.count_workflows()).count == 0  # the dev server has it
     finally:
         stack.stop()
 

@@ -341,7 +341,8 @@ class Stack:
             )
         s = self.settings
         env: dict[str, str] = {"ORCHLAB_STATE_DIR": str(self.state_dir)}
-        external_temporal = s.temporal_connect_config().get("target_host")
+        temporal_config = s.temporal_connect_config()
+        external_temporal = temporal_config.get("target_host")
         wanted = (
             ("Temporal", external_temporal, "TEMPORAL_ADDRESS"),
             ("Prefect", s.prefect_api_url, "PREFECT_API_URL"),
@@ -362,7 +363,7 @@ class Stack:
                     port=self._port(s.temporal_port, "Temporal"),
                     ui=True,
                     ui_port=self._port(s.temporal_ui_port, "Temporal UI"),
-                    namespace=s.temporal_namespace,
+                    namespace=temporal_config["namespace"],  # the one clients will use
                 )
                 self._start(temporal, tie_to_parent)
                 env["TEMPORAL_ADDRESS"] = temporal.address
