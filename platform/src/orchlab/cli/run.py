@@ -118,8 +118,10 @@ def run_command(
 ) -> None:
     """Run a pipeline spec on an engine, or validate it and show its plan with --dry-run.
 
-    Engines are found the way `orchlab status` finds them: TEMPORAL_ADDRESS and
-    PREFECT_API_URL when set, else the services started by `orchlab up` (or `make lab`).
+    Engines are found the way `orchlab status` finds them: a configured Temporal
+    (TEMPORAL_ADDRESS or a Temporal profile, with its TLS and API key) and PREFECT_API_URL
+    (with PREFECT_API_KEY) when set, else the services started by `orchlab up` (or
+    `make lab`).
     """
     from orchlab.pipelines import build_plan, load_spec
 

@@ -55,8 +55,9 @@ def up(
 
     Everything binds to 127.0.0.1 and keeps its state in .state/ (ORCHLAB_STATE_DIR).
     Ports come from ORCHLAB_TEMPORAL_PORT, ORCHLAB_TEMPORAL_UI_PORT, ORCHLAB_PREFECT_PORT and
-    ORCHLAB_JUPYTER_PORT (a free port is used when one is busy). With TEMPORAL_ADDRESS or
-    PREFECT_API_URL set, that engine is used instead of started.
+    ORCHLAB_JUPYTER_PORT (a free port is used when one is busy). With a Temporal cluster
+    configured (TEMPORAL_ADDRESS or a Temporal profile) or PREFECT_API_URL set, that engine
+    is used instead of started; ORCHLAB_PROFILE=prod starts none.
     """
     settings = get_settings()
     stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir)
