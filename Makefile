@@ -15,7 +15,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export TEMPORAL_VERSION_CHECK_DISABLED := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
-PHASE  := $(PY) -m orchlab._phase
+PHASE  := $(PY) tools/phase.py
 # pytest's temporary files go where the secret scan looks, when make test set that place.
 BASETEMP = $(if $(ORCHLAB_TEST_OUT),--basetemp=$(ORCHLAB_TEST_OUT)/$(1))
 
@@ -55,8 +55,8 @@ assign: $(STAMP)  ## regenerate labs/ from solutions/
 	@$(VENV)/bin/labgrader assign
 
 lint: $(STAMP)
-	@$(PHASE) lint -- $(VENV)/bin/ruff check platform grading
-	@$(PHASE) format -- $(VENV)/bin/ruff format --check platform grading
+	@$(PHASE) lint -- $(VENV)/bin/ruff check platform grading tools
+	@$(PHASE) format -- $(VENV)/bin/ruff format --check platform grading tools
 
 typecheck: $(STAMP)
 	@$(PHASE) mypy -- $(VENV)/bin/mypy
@@ -68,7 +68,7 @@ validate: $(STAMP)
 	@$(PHASE) validate -- $(VENV)/bin/labgrader validate --all
 
 test-platform: $(STAMP)
-	@$(PHASE) platform-tests -- $(PY) -m pytest platform/tests -q $(call BASETEMP,platform)
+	@$(PHASE) platform-tests -- $(PY) -m pytest platform/tests tools/tests -q $(call BASETEMP,platform)
 
 test-grader: $(STAMP)
 	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q $(call BASETEMP,grader)
@@ -84,7 +84,7 @@ test: test-reset $(STAMP) lint typecheck labs-check  ## install, then run the wh
 	export ORCHLAB_SECRET_SUITE_TOKEN=$$($(PY) -c 'import secrets; print("sk-" + secrets.token_hex(20))'); \
 	$(VENV)/bin/orchlab exec -- $(MAKE) -k -j2 --output-sync=target --no-print-directory test-with-engines; \
 	rc=$$?; \
-	$(PHASE) secret-scan -- $(PY) -m orchlab.testing.secret_scan --env ORCHLAB_SECRET_SUITE_TOKEN "$$ORCHLAB_TEST_OUT" || rc=1; \
+	$(PHASE) secret-scan -- $(PY) tools/secret_scan.py --env ORCHLAB_SECRET_SUITE_TOKEN "$$ORCHLAB_TEST_OUT" || rc=1; \
 	rm -rf "$$ORCHLAB_TEST_OUT"; $(PHASE) --summary; exit $$rc
 
 test-with-engines: test-platform test-grader test-notebooks validate

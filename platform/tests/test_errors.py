@@ -33,3 +33,13 @@ def test_narrow_errors_are_also_builtins() -> None:
         raise ConfigError("x")
     assert issubclass(SpecError, OrchlabError)
     assert issubclass(SpecError, ValueError)
+
+
+def test_first_line_and_error_text() -> None:
+    from orchlab.errors import error_text, first_line
+
+    assert first_line("\n  \n  spec invalid: x  \nmore\n") == "spec invalid: x"
+    assert first_line(ValueError(""), "none") == "none"
+    assert error_text(KeyError("missing")) == "KeyError: 'missing'"
+    assert error_text(RuntimeError("down\ntraceback...")) == "RuntimeError: down"
+    assert error_text(TimeoutError()) == "TimeoutError"

@@ -4,6 +4,8 @@ Areas live in subpackages (``orchlab.pipelines``, ``orchlab.runtime``, ...); the
 code needs are re-exported here.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from orchlab.config import Profile, Settings, get_settings
 from orchlab.errors import (
     ConfigError,
@@ -18,7 +20,11 @@ from orchlab.errors import (
     classify,
 )
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("orchlab")
+    """The installed distribution's version (``pyproject.toml`` is its one source)."""
+except PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "ConfigError",

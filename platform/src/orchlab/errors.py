@@ -66,6 +66,30 @@ class ServiceError(OrchlabError, RuntimeError):
     """An embedded or external service could not be started, reached or stopped."""
 
 
+def first_line(message: BaseException | str, default: str = "") -> str:
+    """Return the first non-blank line of a message or an exception's text, stripped.
+
+    Args:
+        message: The text, or an exception (its ``str``).
+        default: What to return when there is no non-blank line.
+
+    Returns:
+        The line, or ``default``.
+    """
+    return next((line.strip() for line in str(message).splitlines() if line.strip()), default)
+
+
+def error_text(exc: BaseException) -> str:
+    """Return ``ErrorType: first line of the message`` (just the type when it has no text):
+    what a person needs to read, without a traceback.
+
+    Args:
+        exc: The exception.
+    """
+    line = first_line(exc)
+    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
+
+
 def classify(exc: BaseException) -> FailureClass:
     """Return the failure class of an exception.
 
@@ -120,5 +144,7 @@ __all__ = [
     "TransientError",
     "ValidationFailed",
     "classify",
+    "error_text",
+    "first_line",
     "http_status_class",
 ]

@@ -1,13 +1,17 @@
 """The ``orchlab`` command line: services (up, down, status), pipelines (run) and the demo.
 
-Each command group lives in its own module and registers itself on :data:`app`.
+Each command group lives in its own module and registers itself on :data:`app`. Commands
+raise; the root group reports every error on one line (see :mod:`orchlab.cli._errors`).
 """
 
 from __future__ import annotations
 
 import typer
 
+from orchlab.cli._errors import OrchlabGroup
+
 app = typer.Typer(
+    cls=OrchlabGroup,
     name="orchlab",
     help="orchlab: run ML pipelines on Prefect or Temporal, and manage the embedded engines.",
     no_args_is_help=True,
@@ -24,7 +28,7 @@ def _register() -> None:
 def main() -> None:
     """Entry point of the ``orchlab`` console script."""
     _register()
-    app()
+    app(prog_name="orchlab")
 
 
 __all__ = ["app", "main"]

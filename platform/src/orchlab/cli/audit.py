@@ -6,7 +6,6 @@ is named), 2 a usage problem (missing file, unknown format, bad key variable).
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +14,8 @@ import typer
 from rich.console import Console
 
 from orchlab.cli import app
-from orchlab.policy import AuditIntegrityError, export_log, verify_log
+from orchlab.cli._errors import USAGE_EXIT, fail, say_error
+from orchlab.policy import AuditIntegrityError, EnvSecrets, SecretNotFound, export_log, verify_log
 
 audit_app = typer.Typer(
     name="audit", help="Verify and export tamper-evident audit logs.", no_args_is_help=True
@@ -23,7 +23,6 @@ audit_app = typer.Typer(
 app.add_typer(audit_app)
 
 console = Console()
-err = Console(stderr=True)
 
 KeyEnv = Annotated[
     str | None,
@@ -44,10 +43,12 @@ class ExportFormat(StrEnum):
 def _key(var: str | None) -> bytes | None:
     if var is None:
         return None
-    value = os.environ.get(var)
+    try:
+        value = EnvSecrets().get(var)  # registered with the log redactor
+    except SecretNotFound:
+        fail(f"environment variable {var} is not set", USAGE_EXIT)
     if not value:
-        err.print(f"[bold red]error:[/] environment variable {var} is not set", highlight=False)
-        raise typer.Exit(2)
+        fail(f"environment variable {var} is empty", USAGE_EXIT)
     return value.encode()
 
 
@@ -62,8 +63,7 @@ def verify_command(
 ) -> None:
     """Check every record's hash and link; name the first bad record."""
     if not log.exists():
-        err.print(f"[bold red]error:[/] no audit log at {log}", highlight=False)
-        raise typer.Exit(2)
+        fail(f"no audit log at {log}", USAGE_EXIT)
     report = verify_log(log, key=_key(key_env), expected_head=expected_head)
     if report.ok:
         console.print(
@@ -71,11 +71,10 @@ def verify_command(
             highlight=False,
         )
         return
-    err.print(
-        f"[bold red]tampered:[/] {log}: record at line {report.first_bad}: {report.problem} "
+    say_error(
+        f"{log}: record at line {report.first_bad}: {report.problem} "
         f"({report.records} records before it are intact)",
-        highlight=False,
-        soft_wrap=True,
+        label="tampered",
     )
     raise typer.Exit(1)
 
@@ -92,12 +91,11 @@ def export_command(
 ) -> None:
     """Verify the log, then write it as JSONL or CloudEvents (one JSON event a line)."""
     if not log.exists():
-        err.print(f"[bold red]error:[/] no audit log at {log}", highlight=False)
-        raise typer.Exit(2)
+        fail(f"no audit log at {log}", USAGE_EXIT)
     try:
         count = export_log(log, output, format=format.value, key=_key(key_env), source=source)
-    except AuditIntegrityError as exc:
-        err.print(f"[bold red]not exported:[/] {exc}", highlight=False, soft_wrap=True)
+    except AuditIntegrityError as exc:  # a ValueError, but a tampered log, not bad input
+        say_error(str(exc), label="not exported")
         raise typer.Exit(1) from None
     console.print(f"wrote {count} records as {format.value} to {output}", highlight=False)
 

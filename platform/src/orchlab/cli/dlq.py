@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from orchlab.cli import app
+from orchlab.cli._errors import USAGE_EXIT, fail, say_error
+from orchlab.errors import first_line
 from orchlab.reliability import (
     DeadLetter,
     DeadLetterQueue,
-    LetterNotFound,
     LetterStatus,
     ReplayError,
     default_dlq_path,
@@ -28,7 +30,6 @@ from orchlab.reliability import (
 )
 
 console = Console()
-err = Console(stderr=True)
 
 dlq_app = typer.Typer(
     name="dlq",
@@ -43,16 +44,12 @@ DbOption = Annotated[
 ]
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def _queue(db: Path | None) -> DeadLetterQueue:
     path = db or default_dlq_path()
     if not path.is_file():
-        _fail(
-            f"no dead-letter queue at {path}; nothing has been dead-lettered yet (or use --db)", 2
+        fail(
+            f"no dead-letter queue at {path}; nothing has been dead-lettered yet (or use --db)",
+            USAGE_EXIT,
         )
     return DeadLetterQueue(path)
 
@@ -66,8 +63,17 @@ def _when(epoch: float | None, *, short: bool = False) -> str:
 
 
 def _short(text: str, width: int = 60) -> str:
-    line = (text.strip().splitlines() or [""])[0]
+    line = first_line(text)
     return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class StatusFilter(StrEnum):
+    """Which letters ``orchlab dlq list`` shows."""
+
+    DEAD = LetterStatus.DEAD.value
+    REPLAYED = LetterStatus.REPLAYED.value
+    DISCARDED = LetterStatus.DISCARDED.value
+    ALL = "all"
 
 
 _COLOURS = {"transient": "yellow", "permanent": "red", "fatal": "bold red"}
@@ -77,16 +83,14 @@ _COLOURS = {"transient": "yellow", "permanent": "red", "fatal": "bold red"}
 def list_command(
     db: DbOption = None,
     status: Annotated[
-        str, typer.Option(help="dead, replayed, discarded or all.")
-    ] = LetterStatus.DEAD.value,
+        StatusFilter, typer.Option(help="Only letters with this status, or all.")
+    ] = StatusFilter.DEAD,
     source: Annotated[str | None, typer.Option(help="Only letters from this source.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
 ) -> None:
     """List dead letters, oldest first."""
     queue = _queue(db)
-    if status != "all" and status not in {s.value for s in LetterStatus}:
-        _fail(f"--status must be dead, replayed, discarded or all, not {status!r}", 2)
-    wanted = None if status == "all" else LetterStatus(status)
+    wanted = None if status is StatusFilter.ALL else LetterStatus(status.value)
     letters = queue.letters(status=wanted, source=source, limit=limit)
     counts = queue.counts()
     show_status = wanted is None  # a filtered list has one status: do not repeat it
@@ -166,10 +170,7 @@ def show_command(
 ) -> None:
     """Show one dead letter in full."""
     queue = _queue(db)
-    try:
-        letter = queue.get(letter_id)
-    except LetterNotFound as exc:
-        _fail(str(exc), 2)
+    letter = queue.get(letter_id)  # LetterNotFound: a LookupError, exit 2
     _show_letter(letter)
     if traceback and letter.traceback:
         console.print(letter.traceback, highlight=False, markup=False, soft_wrap=True)
@@ -188,23 +189,21 @@ def replay_command(
     """Replay dead letters through their handler, once each (a repeat replay is a no-op)."""
     queue = _queue(db)
     if bool(letter_ids) == all_dead:
-        _fail("give letter ids or --all (not both)", 2)
+        fail("give letter ids or --all (not both)", USAGE_EXIT)
     ids = [letter.id for letter in queue.letters(limit=10_000)] if all_dead else letter_ids or []
     override = None
     if handler is not None:
         try:
             override = load_handler(handler)
-        except ReplayError as exc:
-            _fail(str(exc), 2)
+        except ReplayError as exc:  # the handler cannot be loaded: the input is wrong
+            fail(str(exc), USAGE_EXIT)
     failed = 0
     for letter_id in ids:
         try:
             letter = queue.replay(letter_id, handler=override)
-        except LetterNotFound as exc:
-            _fail(str(exc), 2)
         except ReplayError as exc:
             failed += 1
-            err.print(f"[red]#{letter_id} not replayed:[/] {exc}", highlight=False, soft_wrap=True)
+            say_error(str(exc), label=f"#{letter_id} not replayed")
             continue
         console.print(
             f"[green]#{letter.id} replayed[/] ({letter.source}): "
@@ -213,7 +212,7 @@ def replay_command(
             soft_wrap=True,
         )
     if failed:
-        _fail(f"{failed} of {len(ids)} letter(s) could not be replayed; they stay dead", 1)
+        fail(f"{failed} of {len(ids)} letter(s) could not be replayed; they stay dead")
     if not ids:
         console.print("nothing to replay")
 
@@ -224,11 +223,7 @@ def discard_command(
     db: DbOption = None,
 ) -> None:
     """Mark a dead letter as dropped on purpose (kept for the record, never replayed)."""
-    queue = _queue(db)
-    try:
-        letter = queue.discard(letter_id)
-    except LetterNotFound as exc:
-        _fail(str(exc), 2)
+    letter = _queue(db).discard(letter_id)
     console.print(f"#{letter.id} discarded ({letter.source})", highlight=False)
 
 

@@ -7,23 +7,23 @@ engine could not be reached, 2 the spec or a parameter is invalid (nothing ran).
 from __future__ import annotations
 
 import asyncio
-import logging
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from orchlab.cli import app
-from orchlab.errors import OrchlabError, SpecError
+from orchlab.cli._errors import USAGE_EXIT, fail
+from orchlab.logs import quiet_engine_logs
 
 if TYPE_CHECKING:
     from orchlab.pipelines import ExecutionPlan, PipelineResult, PipelineSpec
 
 console = Console()
-err = Console(stderr=True)
 
 
 class EngineName(StrEnum):
@@ -34,34 +34,12 @@ class EngineName(StrEnum):
     TEMPORAL = "temporal"
 
 
-class _NoTraceback(logging.Filter):
-    # Engines log a failed step with its traceback; the run summary already names the error.
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.exc_info = None
-        record.exc_text = None
-        return True
-
-
-def _quiet_engine_logs(engine: EngineName) -> None:
-    if engine is EngineName.PREFECT:
-        for name in ("prefect.flow_runs", "prefect.task_runs"):
-            logging.getLogger(name).addFilter(_NoTraceback())
-    elif engine is EngineName.TEMPORAL:
-        # The worker warns about every failed activity attempt; the summary reports failures.
-        logging.getLogger("temporalio").setLevel(logging.ERROR)
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def _parse_params(pairs: list[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            _fail(f"--param expects key=value, got {pair!r}", 2)
+            fail(f"--param expects key=value, got {pair!r}", USAGE_EXIT)
         params[key.strip()] = value
     return params
 
@@ -140,32 +118,31 @@ def run_command(
 ) -> None:
     """Run a pipeline spec on an engine, or validate it and show its plan with --dry-run.
 
-    Engines are found the way `orchlab status` finds them: TEMPORAL_ADDRESS and
-    PREFECT_API_URL when set, else the services started by `orchlab up` (or `make lab`).
+    Engines are found the way `orchlab status` finds them: a configured Temporal
+    (TEMPORAL_ADDRESS or a Temporal profile, with its TLS and API key) and PREFECT_API_URL
+    (with PREFECT_API_KEY) when set, else the services started by `orchlab up` (or
+    `make lab`).
     """
     from orchlab.pipelines import build_plan, load_spec
 
     params = _parse_params(param or [])
-    try:
-        loaded = load_spec(spec)
-        plan = build_plan(loaded, params)
-    except SpecError as exc:
-        _fail(str(exc), 2)
+    loaded = load_spec(spec)
+    plan = build_plan(loaded, params)
     if dry_run:
         _show_plan(plan, loaded.description)
         return
-    try:
+    # Engines log a failed step with its traceback, and a Temporal worker warns on every
+    # failed attempt: the run summary below already names each error.
+    quiet = (
+        nullcontext()
+        if engine is EngineName.LOCAL
+        else quiet_engine_logs("prefect", "temporal", tracebacks=False)
+    )
+    with quiet:
         result = _run(loaded, params, engine, task_queue, workdir, registry_dir)
-    except SpecError as exc:
-        _fail(str(exc), 2)
-    except OrchlabError as exc:
-        _fail(str(exc), 1)
-    except Exception as exc:  # an engine's own error: report it on one line
-        first = (str(exc).strip().splitlines() or [""])[0]
-        _fail(f"{engine.value} run failed: {type(exc).__name__}: {first}", 1)
     _show_result(result)
     if not result.succeeded:
-        _fail(f"pipeline {result.pipeline!r} failed: {result.error}", 1)
+        fail(f"pipeline {result.pipeline!r} failed: {result.error}")
 
 
 def _run(
@@ -184,17 +161,17 @@ def _run(
         return run_local(spec, params, **options)
     if engine is EngineName.PREFECT:
         url = runtime.prefect_api_url()
+        runtime.use_prefect(url)  # with the configured API key, if any
         from orchlab.pipelines import run_prefect
 
-        _quiet_engine_logs(engine)
         return run_prefect(spec, params, api_url=url, **options)
-    address = runtime.temporal_address()
     from orchlab.pipelines import run_temporal
 
-    _quiet_engine_logs(engine)
-    return asyncio.run(
-        run_temporal(spec, params, address=address, task_queue=task_queue, **options)
-    )
+    async def on_temporal() -> PipelineResult:
+        client = await runtime.connect_temporal()  # TLS, API key, namespace as configured
+        return await run_temporal(spec, params, client=client, task_queue=task_queue, **options)
+
+    return asyncio.run(on_temporal())
 
 
 __all__ = ["EngineName", "run_command"]

@@ -16,13 +16,13 @@ import typer
 from rich.console import Console
 
 from orchlab.cli import app
+from orchlab.cli._errors import USAGE_EXIT, fail, say_error
 from orchlab.config import get_settings
 from orchlab.errors import OrchlabError
 from orchlab.runtime import ServiceRecord, Stack, read_stack, stop_stack
 from orchlab.runtime.stack import answers
 
 console = Console()
-err = Console(stderr=True)
 
 
 _LABELS = {"temporal": "Temporal", "prefect": "Prefect", "jupyter": "JupyterLab"}
@@ -55,29 +55,26 @@ def up(
 
     Everything binds to 127.0.0.1 and keeps its state in .state/ (ORCHLAB_STATE_DIR).
     Ports come from ORCHLAB_TEMPORAL_PORT, ORCHLAB_TEMPORAL_UI_PORT, ORCHLAB_PREFECT_PORT and
-    ORCHLAB_JUPYTER_PORT (a free port is used when one is busy). With TEMPORAL_ADDRESS or
-    PREFECT_API_URL set, that engine is used instead of started.
+    ORCHLAB_JUPYTER_PORT (a free port is used when one is busy). With a Temporal cluster
+    configured (TEMPORAL_ADDRESS or a Temporal profile) or PREFECT_API_URL set, that engine
+    is used instead of started; ORCHLAB_PROFILE=prod starts none.
     """
-    try:
-        settings = get_settings()
-        stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir)
-        running = read_stack(stack.state_dir)
-        if running:
-            console.print(
-                "[yellow]orchlab is already running[/] (stop it with Ctrl-C in its "
-                "terminal, or `orchlab down`):"
-            )
-            _show(running)
-            return
-        with console.status(
-            "starting Temporal, Prefect"
-            + (" and JupyterLab" if jupyter else "")
-            + " (Prefect takes 10-30 s the first time)..."
-        ):
-            records = stack.start(tie_to_parent=foreground)
-    except OrchlabError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(1) from None
+    settings = get_settings()
+    stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir)
+    running = read_stack(stack.state_dir)
+    if running:
+        console.print(
+            "[yellow]orchlab is already running[/] (stop it with Ctrl-C in its "
+            "terminal, or `orchlab down`):"
+        )
+        _show(running)
+        return
+    with console.status(
+        "starting Temporal, Prefect"
+        + (" and JupyterLab" if jupyter else "")
+        + " (Prefect takes 10-30 s the first time)..."
+    ):
+        records = stack.start(tie_to_parent=foreground)
     for note in stack.notes:
         console.print(f"[yellow]note:[/] {note}")
     _show(records)
@@ -92,7 +89,7 @@ def up(
         while not stop.wait(1.0):
             dead = [s.name for s in stack.services if s.process is None or not s.process.running()]
             if dead:
-                err.print(f"[red]{', '.join(dead)} stopped unexpectedly[/]; see .state/*/*.log")
+                say_error(f"{', '.join(dead)} stopped unexpectedly; see .state/*/*.log")
                 break
     finally:
         console.print("stopping...")
@@ -117,8 +114,7 @@ def status() -> None:
     _show(records)
     silent = [name for name, rec in records.items() if not answers(rec)]
     if silent:
-        err.print(f"[red]not answering:[/] {', '.join(silent)} (see the logs under .state/)")
-        raise typer.Exit(1)
+        fail(f"not answering: {', '.join(silent)} (see the logs under .state/)")
     console.print("all services answer")
 
 
@@ -161,24 +157,19 @@ def exec_(
 
     argv = list(ctx.args)
     if not argv:
-        err.print("usage: orchlab exec [--reuse] -- COMMAND [ARGS...]")
-        raise typer.Exit(2)
+        fail("usage: orchlab exec [--reuse] -- COMMAND [ARGS...]", USAGE_EXIT)
     env = dict(os.environ)
     with contextlib.ExitStack() as owned:
         tmp = Path(owned.enter_context(tempfile.TemporaryDirectory(prefix="orchlab-exec-")))
         started = time.monotonic()
-        try:
-            with console.status("starting engines (Prefect takes 10-30 s)..."):
-                existing = _existing_engines() if reuse else {}
-                temporal = existing.get("TEMPORAL_ADDRESS") or (
-                    owned.enter_context(TemporalDevServer(tmp / "temporal")).address
-                )
-                prefect = existing.get("PREFECT_API_URL") or (
-                    owned.enter_context(PrefectServer(tmp / "prefect", ui=False)).api_url
-                )
-        except OrchlabError as exc:
-            err.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(1) from None
+        with console.status("starting engines (Prefect takes 10-30 s)..."):
+            existing = _existing_engines() if reuse else {}
+            temporal = existing.get("TEMPORAL_ADDRESS") or (
+                owned.enter_context(TemporalDevServer(tmp / "temporal")).address
+            )
+            prefect = existing.get("PREFECT_API_URL") or (
+                owned.enter_context(PrefectServer(tmp / "prefect", ui=False)).api_url
+            )
         env.update(TEMPORAL_ADDRESS=temporal, PREFECT_API_URL=prefect)
         console.print(
             f"engines ready in {time.monotonic() - started:.1f} s: "

@@ -11,13 +11,13 @@ change is audited.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from orchlab.errors import ValidationFailed
+from orchlab.files import write_atomic
 from orchlab.policy import AuditLog
 
 Slot = Literal["blue", "green"]
@@ -145,10 +145,7 @@ class BlueGreen:
     def _event(self, action: str, data: dict[str, Any]) -> None:
         self.state.history.append({"action": action, **data})
         if self.state_file:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.state_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(asdict(self.state), indent=2))
-            os.replace(tmp, self.state_file)
+            write_atomic(self.state_file, json.dumps(asdict(self.state), indent=2))
         if self.audit is not None:
             self.audit.append(action, actor=self.actor, subject=self.service, data=data)
 

@@ -102,7 +102,7 @@ async def run_temporal(
         client: A connected client; else one is connected to ``address``.
         address: The Temporal frontend (``host:port``); by default
             :func:`orchlab.runtime.temporal_address`.
-        namespace: The namespace when connecting; by default ``Settings().temporal_namespace``.
+        namespace: The namespace when connecting; by default the configured one.
         task_queue: The task queue for the workflow and its activities.
         run_worker: Run a worker in this process for the duration of the run. Pass False
             when workers already poll ``task_queue``.
@@ -120,12 +120,8 @@ async def run_temporal(
     setup = prepare_run(spec, params, workdir=workdir, registry_dir=registry_dir, run_id=run_id)
     if client is None:
         from orchlab import runtime
-        from orchlab.config import get_settings
 
-        client = await Client.connect(
-            address or runtime.temporal_address(),
-            namespace=namespace or get_settings().temporal_namespace,
-        )
+        client = await runtime.connect_temporal(address=address, namespace=namespace)
     payload = PipelineInput(
         plan=setup.plan,
         run_id=setup.run_id,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sqlite3
 import threading
 import time
@@ -437,11 +436,8 @@ def default_dlq_path() -> Path:
     overrides it)."""
     from orchlab.config import get_settings
 
-    override = os.environ.get("ORCHLAB_DLQ_PATH")
-    if override:
-        return Path(override)
     try:
-        return get_settings().state_dir / "reliability" / "dlq.sqlite"
+        return get_settings().dlq_file
     except ConfigError:
         return Path(".state") / "reliability" / "dlq.sqlite"
 

@@ -1,9 +1,11 @@
 """Start, stop and find the engines: embedded on a laptop, external on a real cluster.
 
 On a laptop, :class:`Stack` (``orchlab up`` / ``make lab``) runs Temporal's dev server, a
-Prefect server and JupyterLab from this environment, on loopback. Set ``TEMPORAL_ADDRESS``
-and ``PREFECT_API_URL`` and the same code talks to a Temporal cluster and a Prefect server
-with workers on many machines instead.
+Prefect server and JupyterLab from this environment, on loopback. Configure a Temporal
+cluster the way the Temporal CLI is configured (a TOML profile or ``TEMPORAL_*`` variables:
+address, namespace, TLS client certificates, API key) and a Prefect server with
+``PREFECT_API_URL`` / ``PREFECT_API_KEY``, and the same code (:func:`connect_temporal`,
+:func:`prefect_api_url`) talks to them, with workers on many machines, instead.
 """
 
 from orchlab.runtime.services import (
@@ -16,6 +18,7 @@ from orchlab.runtime.services import (
 )
 from orchlab.runtime.stack import (
     Stack,
+    connect_temporal,
     ensure_prefect,
     ensure_temporal,
     find_state_dir,
@@ -23,6 +26,7 @@ from orchlab.runtime.stack import (
     read_stack,
     stop_stack,
     temporal_address,
+    temporal_connect_options,
     ui_urls,
     use_prefect,
 )
@@ -34,6 +38,7 @@ __all__ = [
     "ServiceRecord",
     "Stack",
     "TemporalDevServer",
+    "connect_temporal",
     "ensure_prefect",
     "ensure_temporal",
     "find_state_dir",
@@ -41,6 +46,7 @@ __all__ = [
     "read_stack",
     "stop_stack",
     "temporal_address",
+    "temporal_connect_options",
     "ui_urls",
     "use_prefect",
     "venv_binary",

@@ -186,9 +186,11 @@ class TemporalDevServer(EmbeddedService):
         self.ui = ui
         self.requested_ui_port = ui_port
         self.ui_port = 0
+        self.http_port = 0
         self.namespace = namespace
 
     def _pick_extra_ports(self) -> None:
+        self.http_port = _pick_port(self.host, None)
         if self.ui:
             self.ui_port = _pick_port(self.host, self.requested_ui_port)
 
@@ -201,6 +203,8 @@ class TemporalDevServer(EmbeddedService):
             self.host,
             "--port",
             str(self.port),
+            "--http-port",  # its HTTP API says when the frontend serves requests
+            str(self.http_port),
             "--db-filename",
             str(self.state_dir / "temporal.db"),
             "--log-level",
@@ -225,7 +229,12 @@ class TemporalDevServer(EmbeddedService):
         return f"http://{self.host}:{self.ui_port}" if self.ui else None
 
     def healthy(self) -> bool:
+        # An open gRPC port is not enough: the frontend answers "not healthy yet" for a
+        # moment. The HTTP API describing the namespace means it serves requests.
         if not port_open(self.host, self.port):
+            return False
+        namespace = self.namespace or "default"
+        if not http_ok(f"http://{self.host}:{self.http_port}/api/v1/namespaces/{namespace}"):
             return False
         return not self.ui or port_open(self.host, self.ui_port)
 

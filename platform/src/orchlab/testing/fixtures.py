@@ -1,9 +1,9 @@
 """pytest fixtures that start each engine once per test session and share it.
 
 Load them from a ``conftest.py`` with ``pytest_plugins = ["orchlab.testing.fixtures"]``.
-When ``TEMPORAL_ADDRESS`` / ``PREFECT_API_URL`` are set (``orchlab exec``, CI, a real
-cluster) the fixtures use those instead of starting anything. Give every test its own
-names: the ``task_queue`` fixture is unique per test.
+When engines are configured (``TEMPORAL_ADDRESS`` or a Temporal profile,
+``PREFECT_API_URL``: ``orchlab exec``, CI, a real cluster) the fixtures use those instead of
+starting anything. Give every test its own names: the ``task_queue`` fixture is unique per test.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from orchlab.config import get_settings
 from orchlab.runtime.services import PrefectServer, TemporalDevServer, venv_binary
-from orchlab.runtime.stack import use_prefect
+from orchlab.runtime.stack import connect_temporal, use_prefect
 
 TEST_SERVER_STARTUP_TIMEOUT = 30.0
 """Seconds to wait for the time-skipping test server to start."""
@@ -28,9 +29,10 @@ TEST_SERVER_STARTUP_TIMEOUT = 30.0
 
 @pytest.fixture(scope="session")
 def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Temporal frontend (``host:port``): ``TEMPORAL_ADDRESS``, or a dev server started
-    once for the session with its database in a temporary folder."""
-    external = os.environ.get("TEMPORAL_ADDRESS")
+    """A Temporal frontend (``host:port``): the configured one (``TEMPORAL_ADDRESS``, a
+    Temporal profile, ``ORCHLAB_TEMPORAL_ADDRESS``), or a dev server started once for the
+    session with its database in a temporary folder."""
+    external = get_settings().temporal_connect_config().get("target_host")
     if external:
         yield external
         return
@@ -44,8 +46,9 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def temporal_client(temporal_address: str) -> AsyncIterator[Client]:
-    """A Temporal client connected to :func:`temporal_address`'s ``default`` namespace."""
-    yield await Client.connect(temporal_address)
+    """A Temporal client connected to :func:`temporal_address`, in the configured namespace
+    (``default`` unless configured) with the configured TLS and API key, if any."""
+    yield await connect_temporal(address=temporal_address)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -67,7 +70,7 @@ async def temporal_time_skipping() -> AsyncIterator[WorkflowEnvironment]:
 def prefect_api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Prefect API URL: ``PREFECT_API_URL``, or a server started once for the session on a
     temporary database. Prefect in this process is pointed at it for the session."""
-    external = os.environ.get("PREFECT_API_URL")
+    external = get_settings().prefect_api_url
     if external:
         use_prefect(external)
         yield external

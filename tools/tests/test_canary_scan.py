@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from orchlab.testing.secret_scan import main, scan
+from secret_scan import main, scan
 
 SECRET = "sk-canary-0123456789abcdef"
 

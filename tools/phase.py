@@ -1,7 +1,7 @@
 """Time the phases of ``make test`` and print where the time went.
 
-Usage: ``python -m orchlab._phase NAME -- CMD ...`` runs CMD, prints its wall time and
-appends it to ``.state/phases.tsv``; ``python -m orchlab._phase --summary`` prints the table.
+Usage: ``python tools/phase.py NAME -- CMD ...`` runs CMD, prints its wall time and
+appends it to ``.state/phases.tsv``; ``python tools/phase.py --summary`` prints the table.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--summary"]:
         return _summary()
     if len(argv) < 3 or argv[1] != "--":
-        print("usage: python -m orchlab._phase NAME -- CMD ... | --summary", file=sys.stderr)
+        print("usage: python tools/phase.py NAME -- CMD ... | --summary", file=sys.stderr)
         return 2
     name, cmd = argv[0], argv[2:]
     print(f"==> {name}: {' '.join(cmd)}", flush=True)

@@ -4,7 +4,7 @@ Set a random secret in the environment of every test phase (``make test`` export
 ``ORCHLAB_SECRET_SUITE_TOKEN``), send every phase's output and temporary files under one
 folder, then scan that folder::
 
-    python -m orchlab.testing.secret_scan --env ORCHLAB_SECRET_SUITE_TOKEN .state/test-output
+    python tools/secret_scan.py --env ORCHLAB_SECRET_SUITE_TOKEN .state/test-output
 
 Exit 0 when the value appears in no file, 1 naming the files where it does, 2 when the
 variable is unset (a scan for nothing proves nothing).

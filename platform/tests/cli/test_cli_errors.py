@@ -1,0 +1,87 @@
+"""The orchlab command line's one error path: one line on stderr, exit 2 for a user error,
+exit 1 for a failure, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ORCHLAB = [sys.executable, "-m", "orchlab.cli"]
+
+
+def _orchlab(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*ORCHLAB, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300", **(env or {})},
+    )
+
+
+def _one_error_line(run: subprocess.CompletedProcess[str]) -> str:
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", "wine_training", "--engine", "spark"],
+            "Invalid value for '--engine' / '-e': Value error, 'spark' is not one of 'local', "
+            "'prefect', 'temporal'. (see `orchlab run --help`)",
+        ),
+        (["frobnicate"], "No such command 'frobnicate'. (see `orchlab --help`)"),
+        (
+            ["dlq", "list", "--status", "lost"],
+            "Invalid value for '--status': Value error, 'lost' is not one of 'dead', 'replayed', "
+            "'discarded', 'all'.",
+        ),
+        (["audit", "export", "x.jsonl", "-o", "y", "--format", "xml"], "'xml' is not one of"),
+        (["run", "no-such-spec"], "no spec file 'no-such-spec' and no bundled example"),
+        (["run", "wine_training", "-p", "oops"], "--param expects key=value, got 'oops'"),
+    ],
+)
+def test_a_user_error_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    run = _orchlab(*args)
+    assert run.returncode == 2
+    assert message in _one_error_line(run)
+
+
+def test_an_invalid_setting_is_a_user_error() -> None:
+    run = _orchlab("up", env={"ORCHLAB_PREFECT_PORT": "99999"})
+    assert run.returncode == 2
+    assert "invalid setting 'prefect_port'" in _one_error_line(run)
+
+
+def test_an_unreachable_engine_is_a_failure_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run = _orchlab(
+        "run",
+        "wine_training",
+        "--engine",
+        "temporal",
+        "--workdir",
+        str(tmp_path / "run"),
+        env={"TEMPORAL_ADDRESS": f"127.0.0.1:{port}"},
+    )
+    assert run.returncode == 1
+    line = _one_error_line(run)
+    assert f"cannot connect to Temporal at 127.0.0.1:{port} (namespace default):" in line
+
+
+def test_a_command_group_without_a_command_shows_its_help() -> None:
+    run = _orchlab("dlq")
+    assert "Usage: orchlab dlq" in run.stdout + run.stderr
+    assert "error:" not in run.stderr

@@ -1,0 +1,6 @@
+"""The tools are scripts, not an installed package: import them from their folder."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
