@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from as_nobody import NOBODY, as_nobody_with_user_namespaces, grade_as_nobody
 from conftest import LAB, code, write_course, write_notebook
 
 from labgrader.batch import grade_batch
@@ -143,7 +140,6 @@ def test_a_check_run_reaches_its_engine_and_nothing_else(
     assert f"loopback only, to the engines at {temporal_address}" in report.isolation
 
 
-NOBODY = 65534
 SNOOP = """
 import glob
 
@@ -166,84 +162,6 @@ def add(a, b):
     assert INTERFACES == ["lo"], INTERFACES
     return a + b
 """
-AS_NOBODY = """
-import json, os, sys
-from pathlib import Path
-from labgrader.batch import grade_batch
-
-root = Path(sys.argv[1])
-os.chdir(root / "course")
-timeout = float(sys.argv[3])
-report = grade_batch(
-    lab=sys.argv[2], submissions=[root / "subs"], out=root / "graded", jobs=1, timeout=timeout
-)
-rows = {
-    r.learner: [r.score, [r.status.value, r.message, *(c["message"] for c in r.checks)]]
-    for r in report.rows
-}
-print(json.dumps({"rows": rows, "isolation": report.isolation}))
-"""
-
-
-def _reachable(*folders: Path) -> list[str]:
-    """A command prefix that makes these folders reachable by any user: those under a 0700
-    folder (a pyenv in /root) are bound into a tmpfs put over it, in a mount namespace of the
-    command's own. Empty when they all are reachable already."""
-    binds, covers, moves = [], {}, []
-    for number, folder in enumerate(folders):
-        closed = next((p for p in reversed(folder.parents) if not p.stat().st_mode & 0o001), None)
-        if closed is not None:
-            stage = f"/tmp/.labgrader-stage-{os.getpid()}-{number}"
-            binds += [f"mkdir -p {stage}", f"mount --bind {folder} {stage}"]
-            covers[closed] = f"mount -t tmpfs -o mode=755 tmpfs {closed}"
-            moves += [f"mkdir -p {folder}", f"mount --move {stage} {folder}"]
-    if not binds:
-        return []
-    script = "; ".join([*binds, *covers.values(), *moves, 'exec "$@"'])
-    return ["unshare", "-m", "--propagation", "private", "sh", "-ec", script, "sh"]
-
-
-def _nobody_gets_user_namespaces() -> bool:
-    """Whether nobody may make user namespaces here (root is needed to become nobody)."""
-    if os.getuid() != 0 or not shutil.which("setpriv") or not shutil.which("unshare"):
-        return False
-    probe = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    done = subprocess.run([*probe, "unshare", "-U", "true"], capture_output=True, check=False)
-    return done.returncode == 0
-
-
-as_nobody_with_user_namespaces = pytest.mark.skipif(
-    not _nobody_gets_user_namespaces(),
-    reason="needs root (to become nobody) and a kernel that gives nobody user namespaces",
-)
-
-
-def _as_nobody() -> list[str]:
-    """The command prefix that runs a command as nobody, this Python within reach."""
-    return [
-        *_reachable(Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]),
-        "setpriv",
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-    ]
-
-
-def _grade_as_nobody(base: Path, env: dict[str, str], *, timeout: float = 300) -> dict[str, Any]:
-    """Grade ``base/subs`` against the course in ``base/course`` as nobody; the report."""
-    for path in [base, *base.rglob("*")]:
-        os.chown(path, NOBODY, NOBODY)
-    done = subprocess.run(
-        [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB, str(timeout)],
-        env={"PATH": os.environ["PATH"], "HOME": str(base), **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
 
 
 @as_nobody_with_user_namespaces
@@ -269,7 +187,7 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
         )
         write_notebook(base / "subs" / "other.ipynb", [code(scale, exercise="scale")])
         env = {"TEMPORAL_ADDRESS": temporal_address, "LABGRADER_TEST_SECRET": secret}
-        report = _grade_as_nobody(base, env)
+        report = grade_as_nobody(base, env)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     score, messages = report["rows"]["snoop"]
@@ -317,7 +235,7 @@ def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behi
                 code(scale, exercise="scale"),
             ]
             write_notebook(base / "subs" / f"{name}.ipynb", cells)
-        report = _grade_as_nobody(base, {}, timeout=6)
+        report = grade_as_nobody(base, {}, timeout=6)
         time.sleep(0.5)  # what the runs left, if anything, had time to show
         leftover = _nobodys()
     finally:

@@ -70,6 +70,8 @@ _SIOCGIFFLAGS = 0x8913
 _SIOCSIFFLAGS = 0x8914
 _IFF_UP = 0x1
 _PR_SET_PDEATHSIG = 1
+_PR_GET_DUMPABLE = 3
+_PR_SET_DUMPABLE = 4
 _PR_SET_NO_NEW_PRIVS = 38
 _CAPABILITY_VERSION_3 = 0x20080522
 
@@ -216,7 +218,11 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path, pid_namespace: bool = False) 
     wanted = bool(sandbox.expose) or not sandbox.network
     relay = start_relay() if not sandbox.network and sandbox.relay else None
     in_userns = False
+    # A process that changed its user (a check run that root made a user of its own) is not
+    # dumpable: its /proc/self files are root's, and it could not write its uid_map.
+    dumpable = libc.prctl(_PR_GET_DUMPABLE, 0, 0, 0, 0)
     if wanted and uid != 0:
+        libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
         try:
             _user_namespace(libc, inside=0, outside_uid=uid, outside_gid=gid)
             in_userns = True
@@ -257,6 +263,8 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path, pid_namespace: bool = False) 
         # Back to the original user, in a nested namespace: no capabilities, locked mounts.
         _user_namespace(libc, inside=uid, outside_uid=0, outside_gid=0, gid=gid)
         _drop_capabilities(libc)
+    if dumpable != 1:
+        libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     if sandbox.uid is not None and uid == 0:
         for root, dirs, files in os.walk(work):
             for name in [*dirs, *files]:
@@ -276,11 +284,16 @@ def _user_namespace(
     """Enter a new user namespace where ``inside`` is this process's uid (and gid)."""
     flags = CLONE_NEWUSER | (CLONE_NEWNS if inside != 0 else 0)
     _call(libc.unshare(flags), "unshare(CLONE_NEWUSER)")
-    with contextlib.suppress(OSError):  # absent on old kernels; needed for gid_map unprivileged
-        _write("/proc/self/setgroups", b"deny")
-    _write("/proc/self/uid_map", f"{inside} {outside_uid} 1".encode())
-    inside_gid = inside if gid is None else gid
-    _write("/proc/self/gid_map", f"{inside_gid} {outside_gid} 1".encode())
+    # From here on a failure leaves the process in a namespace where it is nobody: no way
+    # to go on, nor back.
+    try:
+        with contextlib.suppress(FileNotFoundError):  # absent on old kernels
+            _write("/proc/self/setgroups", b"deny")
+        _write("/proc/self/uid_map", f"{inside} {outside_uid} 1".encode())
+        inside_gid = inside if gid is None else gid
+        _write("/proc/self/gid_map", f"{inside_gid} {outside_gid} 1".encode())
+    except OSError as exc:
+        raise SandboxError(f"could not map the run's user in its user namespace: {exc}") from exc
 
 
 def _write(path: str, data: bytes) -> None:
