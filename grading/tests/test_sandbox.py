@@ -247,3 +247,111 @@ def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behi
     assert rows["e-loops"][1][0] == "timeout", rows["e-loops"]
     assert leftover == []  # the sleeper and the endless loop ended with their runs
     assert "a PID namespace" in report["isolation"]
+
+
+REPO = Path(__file__).resolve().parents[2]
+MARK = f"labgrader-left-{os.getpid()}"
+PRIVATE = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+PLANTER = """
+from pathlib import Path
+
+PLANTED = {{}}
+for folder in {private!r}:
+    try:
+        Path(folder, {mark!r}).write_text("for the next learner")
+        PLANTED[folder] = True
+    except OSError as exc:
+        PLANTED[folder] = repr(exc)
+
+def add(a, b):
+    assert all(ok is True for ok in PLANTED.values()), PLANTED
+    return a + b
+"""
+READER = """
+import errno, os, sysconfig
+from pathlib import Path
+
+REPO, COURSE = Path({repo!r}), Path({course!r})
+LEFT = [f"{{f}}/{{n}}" for f in {private!r} for n in os.listdir(f) if n == {mark!r}]
+SECRETS = [REPO / ".git", REPO / "solutions", REPO / "labs", REPO / "grading" / "checks",
+           COURSE / "solutions", COURSE / "grading" / "checks", COURSE / ".." / "graded"]
+GONE = [str(p) for p in SECRETS if os.path.lexists(p)]
+
+def listable(path):
+    try:
+        return bool(os.listdir(path)) or True
+    except OSError:
+        return False
+
+LISTED = [str(p) for p in (REPO, COURSE) if listable(p)]
+try:
+    Path(sysconfig.get_paths()["purelib"], "planted.py").write_text("x")
+    WRITE = "written"
+except OSError as exc:
+    WRITE = errno.errorcode[exc.errno]
+
+def add(a, b):
+    assert (LEFT, GONE, LISTED, WRITE) == ([], [], [], "EROFS"), (LEFT, GONE, LISTED, WRITE)
+    return a + b
+"""
+SCALE = "def scale(values):\n    return [v * 10 for v in values]"
+
+
+def _leaky_batch(subs: Path, course: Path) -> None:
+    """A learner who leaves files in every private folder, one who looks for them and for
+    the course around the installation, and an honest one, graded in this order."""
+    fmt = {"private": PRIVATE, "mark": MARK, "repo": str(REPO), "course": str(course)}
+    for name, source in (("a-planter", PLANTER), ("b-reader", READER), ("c-honest", "")):
+        add = source.format(**fmt) if source else "def add(a, b):\n    return a + b"
+        write_notebook(
+            subs / f"{name}.ipynb", [code(add, exercise="add"), code(SCALE, exercise="scale")]
+        )
+
+
+def _marks_left() -> list[str]:
+    """The machine's own folders where a run left its mark (none, when each had its own)."""
+    return [f for f in PRIVATE if Path(f, MARK).exists()]
+
+
+@pytest.fixture
+def clean_marks() -> Iterator[None]:
+    """Remove what a run left in the machine's folders, were they not private."""
+    yield
+    for folder in _marks_left():
+        Path(folder, MARK).unlink()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="a user of its own per run needs root")
+@pytest.mark.usefixtures("clean_marks")
+def test_as_root_no_run_finds_the_course_or_what_an_earlier_run_left(tmp_path: Path) -> None:
+    root = write_course(tmp_path / "course")
+    _leaky_batch(tmp_path / "subs", root)
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        report = grade_batch(
+            lab=LAB, submissions=[tmp_path / "subs"], out=tmp_path / "graded", jobs=1
+        )
+    finally:
+        os.chdir(old)
+    rows = {r.learner: r for r in report.rows}
+    for name in ("a-planter", "b-reader", "c-honest"):
+        assert rows[name].score == 5, (name, [c["message"] for c in rows[name].checks])
+    assert _marks_left() == []
+    assert "private mount namespace and root" in report.isolation
+
+
+@as_nobody_with_user_namespaces
+@pytest.mark.usefixtures("clean_marks")
+def test_as_an_ordinary_user_no_run_finds_the_course_or_what_an_earlier_run_left() -> None:
+    base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
+    try:
+        write_course(base / "course")
+        _leaky_batch(base / "subs", base / "course")
+        report = grade_as_nobody(base, {})
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    for name in ("a-planter", "b-reader", "c-honest"):
+        assert report["rows"][name][0] == 5, (name, report["rows"][name])
+    assert _marks_left() == []
+    assert "private mount namespace and root" in report["isolation"]
