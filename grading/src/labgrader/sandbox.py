@@ -20,12 +20,17 @@ Inside the check run's own process, before pytest starts, :func:`enter_sandbox`:
   killed (:func:`kill_user`);
 * when not run as root, makes those namespaces inside a user namespace of its own (where
   the kernel allows unprivileged ones, as most do), then drops back to its user in a nested
-  one without capabilities, so the mounts that hide folders are locked;
+  one without capabilities, so the mounts of its root are locked;
 * always sets ``no_new_privs``: no setuid program can give the run more rights.
 
+The learner's own process, forked from the check run, narrows its view again with
+:func:`enter_learner_sandbox`: its own folder, the installation, its own private folders.
+
 Where a step is not possible (no privileges, no namespaces), it is skipped and
-:func:`isolation_level` says so in words; resource limits (:mod:`labgrader.limits`), time
-limits and the process-group kill still apply. The environment is always scrubbed
+:func:`isolation_level` says so in words (once the mount namespace is made, a root that
+cannot be assembled stops the run instead: half a root would show the host's files);
+resource limits (:mod:`labgrader.limits`), time limits and the process-group kill still
+apply. The environment is always scrubbed
 (:func:`scrub_environment`): only what Python, pytest and the engines need is kept.
 """
 
@@ -559,10 +564,12 @@ def isolation_level(sandbox: Sandbox) -> str:
         )
     parts = ["a user of its own per run"] if root else ["a user namespace of its own per run"]
     if sandbox.expose:
+        home = os.environ.get("PREFECT_HOME")
+        private = ["PREFECT_HOME" if f == home else f for f in sandbox.private]
         parts.append(
             "private mount namespace and root: its workspace, the Python installation "
-            f"read-only, private {', '.join(sandbox.private)}; nothing else of the course, "
-            "of the batch or of other learners"
+            f"read-only, private {', '.join(private)}; nothing else of the course, of the "
+            "batch or of other learners"
         )
     if sandbox.relay:
         parts.append(f"network: loopback only, to the engines at {', '.join(sandbox.relay)}")
