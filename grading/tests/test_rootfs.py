@@ -316,3 +316,17 @@ def test_the_sandbox_travels_as_plain_data(tmp_path: Path) -> None:
     assert str((tmp_path / "course" / ".git").resolve()) in box.hide
     assert str((tmp_path / "graded").resolve()) in box.hide
     assert box.private[:4] == PRIVATE_FOLDERS
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"hide": ("/srv/course/solutions",)}, "must name the folders it exposes"),
+        ({"expose": ("/usr",), "tmp_mb": 0}, "tmp_mb must be at least 1 \\(MiB\\), got 0"),
+    ],
+)
+def test_a_sandbox_that_would_fail_open_is_refused_with_its_reason(
+    fields: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Sandbox(**fields)

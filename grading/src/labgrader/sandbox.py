@@ -145,6 +145,17 @@ class Sandbox:
     relay: tuple[str, ...] = ()
     """With a network of its own: the engines' loopback ``host:port`` the run may reach."""
 
+    def __post_init__(self) -> None:
+        if self.hide and not self.expose:
+            # Hiding is what a private root does: with nothing exposed there is none, and
+            # the run would see every folder meant to be hidden.
+            raise ValueError(
+                "a sandbox that hides folders must name the folders it exposes (the Python "
+                "installation): build it with default_sandbox()"
+            )
+        if self.tmp_mb < 1:
+            raise ValueError(f"tmp_mb must be at least 1 (MiB), got {self.tmp_mb}")
+
     def to_dict(self) -> dict[str, Any]:
         """The sandbox as plain data."""
         return {
