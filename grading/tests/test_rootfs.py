@@ -8,6 +8,7 @@ user, mount and PID namespaces of its own).
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from labgrader.sandbox import Sandbox, SandboxError, default_sandbox, installati
 
 REPO = Path(__file__).resolve().parents[2]
 MARK = "left-by-an-earlier-run"
+SHM_KEY = 0x4C470000 + os.getpid() % 0xFFFF
 
 PROBE = r'''
 import ctypes, dataclasses, errno, glob, json, os, subprocess, sys, sysconfig
@@ -83,8 +85,16 @@ def sandboxed(work, probe, sandbox=box, learner=False):
         return forked(body)
 
 
+SHM_KEY = int(sys.argv[6])
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
 def plant():
-    return {f: attempt(lambda f=f: Path(f, MARK).write_text("for the next run")) for f in PRIVATE}
+    found = {f: attempt(lambda f=f: Path(f, MARK).write_text("for the next run")) for f in PRIVATE}
+    # A System V shared memory segment outlives its process: left for the next run.
+    segment = LIBC.shmget(SHM_KEY, 4096, 0o1000 | 0o666)
+    found["shm segment"] = segment >= 0 or errno.errorcode[ctypes.get_errno()]
+    return found
 
 
 def try_remount(path):
@@ -119,7 +129,9 @@ def look():
         capture_output=True, text=True,
     )
     import orchlab.policy  # not imported before the run: found through the remounted sys.path
+    segment = LIBC.shmget(SHM_KEY, 0, 0)
     return {
+        "shm segment": "found" if segment >= 0 else errno.errorcode[ctypes.get_errno()],
         "private": {f: sorted(os.listdir(f)) for f in PRIVATE},
         "list": {str(p): attempt(lambda p=p: sorted(os.listdir(p))) for p in listed},
         "exists": {str(p): os.path.lexists(p) for p in gone},
@@ -183,6 +195,10 @@ def base() -> Iterator[Path]:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        libc = ctypes.CDLL(None, use_errno=True)
+        segment = libc.shmget(SHM_KEY, 0, 0)
+        if segment >= 0:  # only if a run's System V IPC was not its own
+            libc.shmctl(segment, 0, None)  # IPC_RMID
         for private in PRIVATE_FOLDERS:
             with_mark = Path(private, MARK)
             if with_mark.exists():  # only if a run's private folder was not private
@@ -195,7 +211,8 @@ def _probe(base: Path, mode: str, *, nobody: bool) -> dict[str, Any]:
         for path in [base, *base.rglob("*")]:
             os.chown(path, NOBODY, NOBODY)
         prefix = as_nobody()
-    args = [sys.executable, "-c", PROBE, str(base), str(REPO), str(base / "course"), MARK, mode]
+    course = str(base / "course")
+    args = [sys.executable, "-c", PROBE, str(base), str(REPO), course, MARK, mode, str(SHM_KEY)]
     done = subprocess.run(
         [*prefix, *args],
         env={"PATH": os.environ["PATH"], "HOME": str(base)},
@@ -216,6 +233,8 @@ def _leftovers() -> list[str]:
 def _assert_sees_only_its_own(base: Path, report: dict[str, Any]) -> None:
     planted, seen = report["planted"], report["seen"]
     assert planted.pop("gaps") == [] and planted.pop("uid") == seen["uid"]
+    assert planted.pop("shm segment") is True
+    assert seen["shm segment"] == "ENOENT"  # the segment ended with its run's namespace
     assert set(planted) == {"/tmp", "/var/tmp", "/dev/shm", "/run"}
     # The earlier run could write everywhere (else the check below would prove nothing).
     assert all(isinstance(v, int) for v in planted.values()), planted

@@ -6,9 +6,10 @@ Inside the check run's own process, before pytest starts, :func:`enter_sandbox`:
   assembled from bind mounts (:mod:`labgrader.rootfs`): its workspace, the system's programs
   and libraries and the Python installation (read-only, at their own paths, so the
   interpreter and every imported module keep working), empty ``/tmp``, ``/var/tmp``,
-  ``/run`` and ``/dev/shm`` of its own, and nothing else. What is not exposed does not exist
-  there: not the course's checkout around its ``.venv`` (its root, ``.git``, ``solutions/``,
-  ``labs/``, ``grading/checks/``), not the batch's inputs and output, not another run's files;
+  ``/run`` and ``/dev/shm`` of its own (and System V IPC of its own), and nothing else.
+  What is not exposed does not exist there: not the course's checkout around its ``.venv``
+  (its root, ``.git``, ``solutions/``, ``labs/``, ``grading/checks/``), not the batch's
+  inputs and output, not another run's files;
 * with a network namespace of its own (``unshare(CLONE_NEWNET)``) whose only interface is
   its own loopback: no network at all, except, when the checks need an engine, the engines'
   loopback ports, relayed to the batch's shared engines by :mod:`labgrader.relay` (another
@@ -66,6 +67,7 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
+CLONE_NEWIPC = 0x08000000
 _MS_NOSUID = 2
 _MS_NODEV = 4
 _MS_NOEXEC = 8
@@ -246,7 +248,9 @@ def enter_sandbox(sandbox: Sandbox, *, work: Path, pid_namespace: bool = False) 
             skipped.append(f"no user namespace ({exc.strerror})")
     if sandbox.expose:
         try:
-            _call(libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+            # System V shared memory, semaphores and message queues of its own too: like
+            # /dev/shm, they would otherwise outlive the run for the next one to read.
+            _call(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(CLONE_NEWNS)")
         except OSError as exc:
             skipped.append(f"no private mount namespace ({exc.strerror})")
         else:
