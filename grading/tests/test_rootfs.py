@@ -171,10 +171,23 @@ def learner_after_check_run():
         return forked(check_run)
 
 
+def learner_before_check_run():
+    """As root: the learner's process forked first, a user of its own; then the check run."""
+    def check_run():
+        os.chdir(base / "work-3")
+        learner = sandboxed(base / "work-3" / "learner", learner_view, learner=True)
+        enter_sandbox(dataclasses.replace(box, uid=uid_check), work=base / "work-3")
+        return {**learner, "check run uid": os.getuid(), "check run sees": sorted(os.listdir("."))}
+    with users.user() as uid_check:
+        return forked(check_run)
+
+
 mode = sys.argv[5]
 if mode == "views":
     print(json.dumps({"planted": sandboxed(base / "work-1", plant),
                       "seen": sandboxed(base / "work-2", look)}))
+elif mode == "learner first":
+    print(json.dumps({"learner": learner_before_check_run()}))
 else:
     print(json.dumps({"learner": learner_after_check_run()}))
 '''
@@ -306,6 +319,19 @@ def test_the_learners_process_sees_its_workspace_not_the_check_runs_files(
     # 0, 1, 2, the channel and the descriptor that listed them: nothing of the check run's.
     assert learner["fds"][:3] == [0, 1, 2] and len(learner["fds"]) == 5, learner["fds"]
     assert learner["channel"] in learner["fds"]
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="users of their own need root")
+def test_as_root_the_learners_process_forked_first_is_a_user_of_its_own(base: Path) -> None:
+    learner = _probe(base, "learner first", nobody=False)["learner"]
+    assert learner.get("error") is None, learner["error"]
+    assert learner["gaps"] == []
+    assert learner["workspace"] == ["submission.py"] and learner["parent"] == "EACCES"
+    assert not learner["checks"] and not learner["results"]
+    assert len(learner["fds"]) == 5 and learner["channel"] in learner["fds"]
+    assert learner["uid"] >= 61000 and learner["check run uid"] >= 61000
+    assert learner["uid"] != learner["check run uid"]
+    assert learner["check run sees"] == ["checks", "learner", "results.jsonl"]
 
 
 def test_the_installation_paths_are_the_pythons_not_the_checkouts() -> None:
