@@ -24,7 +24,13 @@ from as_nobody import NOBODY, as_nobody, as_nobody_with_user_namespaces
 from conftest import write_course
 
 from labgrader.rootfs import PRIVATE_FOLDERS
-from labgrader.sandbox import Sandbox, SandboxError, default_sandbox, installation_paths
+from labgrader.sandbox import (
+    Sandbox,
+    SandboxError,
+    default_sandbox,
+    enter_sandbox,
+    installation_paths,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MARK = "left-by-an-earlier-run"
@@ -375,3 +381,44 @@ def test_a_sandbox_that_would_fail_open_is_refused_with_its_reason(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         Sandbox(**fields)
+
+
+def _entered(box: Sandbox, work: Path) -> str:
+    """Enter ``box`` in a forked child: the error it stopped with (``""`` if none)."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        message = ""
+        try:
+            enter_sandbox(box, work=work)
+        except SandboxError as exc:
+            message = str(exc)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as answer:
+        text = answer.read().decode()
+    os.waitpid(pid, 0)
+    return text
+
+
+@pytest.mark.skipif(
+    os.getuid() != 0, reason="the check is made once the mount namespace is, which needs root"
+)
+@pytest.mark.parametrize(
+    ("expose", "hide", "expected"),
+    [
+        ("{tmp}", (), "a check run would see other runs' folders: {tmp}, of the Python"),
+        (sys.prefix, ("{tmp}",), "a check run would see {tmp}: its folder {tmp}/work lies inside"),
+    ],
+    ids=["installation-holds-the-workspaces", "workspace-in-a-hidden-folder"],
+)
+def test_a_run_whose_sandbox_would_show_it_other_runs_stops_with_the_reason(
+    tmp_path: Path, expose: str, hide: tuple[str, ...], expected: str
+) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    tmp = str(tmp_path.resolve())
+    box = Sandbox(expose=(expose.format(tmp=tmp),), hide=tuple(h.format(tmp=tmp) for h in hide))
+    assert _entered(box, work).startswith(expected.format(tmp=tmp))

@@ -50,6 +50,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -185,19 +186,36 @@ class Sandbox:
 
 
 def _refuse_hidden(expose: Sequence[str], hide: Sequence[str], *, work: Path | None) -> None:
-    """Raise when an exposed folder (or the workspace) holds a hidden one or lies inside one."""
-    for shown in [*expose, *([str(work)] if work is not None else [])]:
-        real = Path(os.path.realpath(shown))
+    """Raise when a run would see what it must not: an exposed folder that holds a hidden one,
+    lies inside one, or holds the runs' workspaces (``work``, or where they are all made); a
+    workspace that lies inside a hidden folder or holds one."""
+    real = os.path.realpath
+    workspaces = [real(work if work is not None else tempfile.gettempdir())]
+    for shown in expose:
+        folder = Path(real(shown))
         for secret in hide:
-            hidden = Path(os.path.realpath(secret))
-            if hidden.is_relative_to(real) or real.is_relative_to(hidden):
-                what = "the workspace" if work is not None and shown == str(work) else shown
+            hidden = Path(real(secret))
+            if hidden.is_relative_to(folder) or folder.is_relative_to(hidden):
+                how = "holds it" if hidden.is_relative_to(folder) else "lies inside it"
                 raise SandboxError(
-                    f"a check run would see {hidden}: {what} is exposed to every run and "
-                    f"{'holds it' if hidden.is_relative_to(real) else 'lies inside it'}; keep "
-                    "the Python installation and the course's packages (a src layout) outside "
-                    "the course's solutions, checks and the batch's folders"
+                    f"a check run would see {hidden}: {shown}, of the Python installation, is "
+                    f"shown to every run and {how}; keep the Python installation and the "
+                    "course's packages (a src layout) apart from the course's solutions and "
+                    "checks and the batch's folders"
                 )
+        for workspace in workspaces:
+            if Path(workspace).is_relative_to(folder):
+                raise SandboxError(
+                    f"a check run would see other runs' folders: {shown}, of the Python "
+                    f"installation, is shown to every run and holds {workspace}, where the "
+                    "runs' folders are made; set TMPDIR to a folder outside the installation"
+                )
+    if work is not None:
+        for secret in hide:
+            hidden, folder = Path(real(secret)), Path(workspaces[0])
+            if hidden.is_relative_to(folder) or folder.is_relative_to(hidden):
+                how = "holds it" if hidden.is_relative_to(folder) else "lies inside it"
+                raise SandboxError(f"a check run would see {hidden}: its folder {folder} {how}")
 
 
 def enter_sandbox(sandbox: Sandbox, *, work: Path, pid_namespace: bool = False) -> list[str]:
