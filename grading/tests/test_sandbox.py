@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from as_nobody import NOBODY, as_nobody_with_user_namespaces, grade_as_nobody
 from conftest import LAB, code, write_course, write_notebook
 
 from labgrader.batch import grade_batch
@@ -143,7 +140,6 @@ def test_a_check_run_reaches_its_engine_and_nothing_else(
     assert f"loopback only, to the engines at {temporal_address}" in report.isolation
 
 
-NOBODY = 65534
 SNOOP = """
 import glob
 
@@ -166,84 +162,6 @@ def add(a, b):
     assert INTERFACES == ["lo"], INTERFACES
     return a + b
 """
-AS_NOBODY = """
-import json, os, sys
-from pathlib import Path
-from labgrader.batch import grade_batch
-
-root = Path(sys.argv[1])
-os.chdir(root / "course")
-timeout = float(sys.argv[3])
-report = grade_batch(
-    lab=sys.argv[2], submissions=[root / "subs"], out=root / "graded", jobs=1, timeout=timeout
-)
-rows = {
-    r.learner: [r.score, [r.status.value, r.message, *(c["message"] for c in r.checks)]]
-    for r in report.rows
-}
-print(json.dumps({"rows": rows, "isolation": report.isolation}))
-"""
-
-
-def _reachable(*folders: Path) -> list[str]:
-    """A command prefix that makes these folders reachable by any user: those under a 0700
-    folder (a pyenv in /root) are bound into a tmpfs put over it, in a mount namespace of the
-    command's own. Empty when they all are reachable already."""
-    binds, covers, moves = [], {}, []
-    for number, folder in enumerate(folders):
-        closed = next((p for p in reversed(folder.parents) if not p.stat().st_mode & 0o001), None)
-        if closed is not None:
-            stage = f"/tmp/.labgrader-stage-{os.getpid()}-{number}"
-            binds += [f"mkdir -p {stage}", f"mount --bind {folder} {stage}"]
-            covers[closed] = f"mount -t tmpfs -o mode=755 tmpfs {closed}"
-            moves += [f"mkdir -p {folder}", f"mount --move {stage} {folder}"]
-    if not binds:
-        return []
-    script = "; ".join([*binds, *covers.values(), *moves, 'exec "$@"'])
-    return ["unshare", "-m", "--propagation", "private", "sh", "-ec", script, "sh"]
-
-
-def _nobody_gets_user_namespaces() -> bool:
-    """Whether nobody may make user namespaces here (root is needed to become nobody)."""
-    if os.getuid() != 0 or not shutil.which("setpriv") or not shutil.which("unshare"):
-        return False
-    probe = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-    done = subprocess.run([*probe, "unshare", "-U", "true"], capture_output=True, check=False)
-    return done.returncode == 0
-
-
-as_nobody_with_user_namespaces = pytest.mark.skipif(
-    not _nobody_gets_user_namespaces(),
-    reason="needs root (to become nobody) and a kernel that gives nobody user namespaces",
-)
-
-
-def _as_nobody() -> list[str]:
-    """The command prefix that runs a command as nobody, this Python within reach."""
-    return [
-        *_reachable(Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]),
-        "setpriv",
-        f"--reuid={NOBODY}",
-        f"--regid={NOBODY}",
-        "--clear-groups",
-    ]
-
-
-def _grade_as_nobody(base: Path, env: dict[str, str], *, timeout: float = 300) -> dict[str, Any]:
-    """Grade ``base/subs`` against the course in ``base/course`` as nobody; the report."""
-    for path in [base, *base.rglob("*")]:
-        os.chown(path, NOBODY, NOBODY)
-    done = subprocess.run(
-        [*_as_nobody(), sys.executable, "-c", AS_NOBODY, str(base), LAB, str(timeout)],
-        env={"PATH": os.environ["PATH"], "HOME": str(base), **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
 
 
 @as_nobody_with_user_namespaces
@@ -269,7 +187,7 @@ def test_without_root_a_user_namespace_hides_the_course_and_the_network(
         )
         write_notebook(base / "subs" / "other.ipynb", [code(scale, exercise="scale")])
         env = {"TEMPORAL_ADDRESS": temporal_address, "LABGRADER_TEST_SECRET": secret}
-        report = _grade_as_nobody(base, env)
+        report = grade_as_nobody(base, env)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     score, messages = report["rows"]["snoop"]
@@ -317,7 +235,7 @@ def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behi
                 code(scale, exercise="scale"),
             ]
             write_notebook(base / "subs" / f"{name}.ipynb", cells)
-        report = _grade_as_nobody(base, {}, timeout=6)
+        report = grade_as_nobody(base, {}, timeout=6)
         time.sleep(0.5)  # what the runs left, if anything, had time to show
         leftover = _nobodys()
     finally:
@@ -329,3 +247,111 @@ def test_without_root_a_run_can_neither_kill_the_grader_nor_leave_a_process_behi
     assert rows["e-loops"][1][0] == "timeout", rows["e-loops"]
     assert leftover == []  # the sleeper and the endless loop ended with their runs
     assert "a PID namespace" in report["isolation"]
+
+
+REPO = Path(__file__).resolve().parents[2]
+MARK = f"labgrader-left-{os.getpid()}"
+PRIVATE = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+PLANTER = """
+from pathlib import Path
+
+PLANTED = {{}}
+for folder in {private!r}:
+    try:
+        Path(folder, {mark!r}).write_text("for the next learner")
+        PLANTED[folder] = True
+    except OSError as exc:
+        PLANTED[folder] = repr(exc)
+
+def add(a, b):
+    assert all(ok is True for ok in PLANTED.values()), PLANTED
+    return a + b
+"""
+READER = """
+import errno, os, sysconfig
+from pathlib import Path
+
+REPO, COURSE = Path({repo!r}), Path({course!r})
+LEFT = [f"{{f}}/{{n}}" for f in {private!r} for n in os.listdir(f) if n == {mark!r}]
+SECRETS = [REPO / ".git", REPO / "solutions", REPO / "labs", REPO / "grading" / "checks",
+           COURSE / "solutions", COURSE / "grading" / "checks", COURSE / ".." / "graded"]
+GONE = [str(p) for p in SECRETS if os.path.lexists(p)]
+
+def listable(path):
+    try:
+        return bool(os.listdir(path)) or True
+    except OSError:
+        return False
+
+LISTED = [str(p) for p in (REPO, COURSE) if listable(p)]
+try:
+    Path(sysconfig.get_paths()["purelib"], "planted.py").write_text("x")
+    WRITE = "written"
+except OSError as exc:
+    WRITE = errno.errorcode[exc.errno]
+
+def add(a, b):
+    assert (LEFT, GONE, LISTED, WRITE) == ([], [], [], "EROFS"), (LEFT, GONE, LISTED, WRITE)
+    return a + b
+"""
+SCALE = "def scale(values):\n    return [v * 10 for v in values]"
+
+
+def _leaky_batch(subs: Path, course: Path) -> None:
+    """A learner who leaves files in every private folder, one who looks for them and for
+    the course around the installation, and an honest one, graded in this order."""
+    fmt = {"private": PRIVATE, "mark": MARK, "repo": str(REPO), "course": str(course)}
+    for name, source in (("a-planter", PLANTER), ("b-reader", READER), ("c-honest", "")):
+        add = source.format(**fmt) if source else "def add(a, b):\n    return a + b"
+        write_notebook(
+            subs / f"{name}.ipynb", [code(add, exercise="add"), code(SCALE, exercise="scale")]
+        )
+
+
+def _marks_left() -> list[str]:
+    """The machine's own folders where a run left its mark (none, when each had its own)."""
+    return [f for f in PRIVATE if Path(f, MARK).exists()]
+
+
+@pytest.fixture
+def clean_marks() -> Iterator[None]:
+    """Remove what a run left in the machine's folders, were they not private."""
+    yield
+    for folder in _marks_left():
+        Path(folder, MARK).unlink()
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="a user of its own per run needs root")
+@pytest.mark.usefixtures("clean_marks")
+def test_as_root_no_run_finds_the_course_or_what_an_earlier_run_left(tmp_path: Path) -> None:
+    root = write_course(tmp_path / "course")
+    _leaky_batch(tmp_path / "subs", root)
+    old = Path.cwd()
+    os.chdir(root)
+    try:
+        report = grade_batch(
+            lab=LAB, submissions=[tmp_path / "subs"], out=tmp_path / "graded", jobs=1
+        )
+    finally:
+        os.chdir(old)
+    rows = {r.learner: r for r in report.rows}
+    for name in ("a-planter", "b-reader", "c-honest"):
+        assert rows[name].score == 5, (name, [c["message"] for c in rows[name].checks])
+    assert _marks_left() == []
+    assert "private mount namespace and root" in report.isolation
+
+
+@as_nobody_with_user_namespaces
+@pytest.mark.usefixtures("clean_marks")
+def test_as_an_ordinary_user_no_run_finds_the_course_or_what_an_earlier_run_left() -> None:
+    base = Path(tempfile.mkdtemp(prefix="labgrader-nobody-"))
+    try:
+        write_course(base / "course")
+        _leaky_batch(base / "subs", base / "course")
+        report = grade_as_nobody(base, {})
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    for name in ("a-planter", "b-reader", "c-honest"):
+        assert report["rows"][name][0] == 5, (name, report["rows"][name])
+    assert _marks_left() == []
+    assert "private mount namespace and root" in report["isolation"]
