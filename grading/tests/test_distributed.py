@@ -16,6 +16,7 @@ import pytest
 from conftest import code, write_notebook
 
 from labgrader.batch import grade_batch
+from labgrader.worker_auth import write_key
 from orchlab.testing.fixtures import temporal_address  # noqa: F401  (a fixture)
 
 SLOW = "import time\ntime.sleep(0.4)\n"
@@ -29,7 +30,9 @@ def _answers(add: str, slow: bool = False) -> list:  # type: ignore[type-arg]
     ]
 
 
-def _start_worker(course: Path, address: str, queue: str) -> subprocess.Popen[str]:
+def _start_worker(
+    course: Path, address: str, queue: str, key: Path, store: Path
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -44,6 +47,10 @@ def _start_worker(course: Path, address: str, queue: str) -> subprocess.Popen[st
             queue,
             "--jobs",
             "1",
+            "--key-file",
+            str(key),
+            "--store",
+            str(store),
         ],
         cwd=course,
         stdout=subprocess.PIPE,
@@ -74,7 +81,9 @@ def test_two_workers_one_killed_midway_every_submission_one_row(
     local = grade_batch(lab="90", submissions=[subs], out=tmp_path / "local")
 
     queue = f"labgrader-test-{uuid.uuid4().hex[:8]}"
-    workers = [_start_worker(course, temporal_address, queue) for _ in range(2)]
+    key, store = tmp_path / "worker.key", tmp_path / "store"
+    write_key(key)
+    workers = [_start_worker(course, temporal_address, queue, key, store) for _ in range(2)]
     try:
         for proc in workers:
             _ready(proc)
@@ -93,6 +102,8 @@ def test_two_workers_one_killed_midway_every_submission_one_row(
             address=temporal_address,
             task_queue=queue,
             heartbeat=2.0,
+            key_file=key,
+            store=store,
         )
         killer.join()
         assert workers[0].wait(timeout=10) == -signal.SIGKILL
