@@ -15,7 +15,7 @@ from orchlab.runtime._process import port_open
 
 
 def test_each_lease_is_a_fresh_server_that_dies_with_its_run() -> None:
-    fresh = FreshTemporal(spares=2)
+    fresh = FreshTemporal(servers=2)
     try:
         with fresh.lease() as first:
             mark = f"left-behind-{uuid.uuid4().hex[:8]}"

@@ -203,7 +203,7 @@ class BatchGrader:
         """Find the lab, start the engines it needs and the pre-warmed server.
 
         A lab that needs Temporal (on this machine) gets a fresh dev server per submission,
-        ``jobs`` of them kept ready (see :class:`labgrader.services.FreshTemporal`).
+        one more than ``jobs`` kept alive (see :class:`labgrader.services.FreshTemporal`).
 
         Raises:
             LabNotFound: When the lab is unknown or has no checks.
@@ -232,7 +232,7 @@ class BatchGrader:
             env=run_env,
             limits=limits if limits is not None else Limits(),
             sandbox=sandbox,
-            temporal=FreshTemporal(spares=max(1, jobs)) if own_temporal else None,
+            temporal=FreshTemporal(servers=jobs + 1) if own_temporal else None,
         )
 
     def grade(self, entry: Entry, timeout: float = DEFAULT_TIMEOUT) -> Row:

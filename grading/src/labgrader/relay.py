@@ -142,8 +142,21 @@ def route_handler(
     if route.protocol == "prefect":
         from labgrader.prefect_relay import PrefectPolicy, prefect_handler
 
-        return prefect_handler(host, port, PrefectPolicy(), _copy)
-    return _handler(host, port)
+        inner = prefect_handler(host, port, PrefectPolicy(), _copy)
+    else:
+        inner = _handler(host, port)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio sets TCP_NODELAY only on sockets made with proto IPPROTO_TCP, not on those
+        # accepted from a plain socket(): without it, Nagle and delayed ACKs hold every
+        # small reply back about 40 ms (measured: 40 ms per Prefect request, 0.4 ms with).
+        sock = writer.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await inner(reader, writer)
+
+    return handle
 
 
 async def relay(listeners: Sequence[tuple[socket.socket, Route]]) -> None:

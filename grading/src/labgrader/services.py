@@ -10,8 +10,8 @@ terminating its neighbours' workflows). So:
 
 - **Temporal**: every submission gets a dev server of its own, fresh (an empty in-memory
   history), started ahead of need by :class:`FreshTemporal` and killed when its run ends. A
-  dev server is healthy in about 0.2 s and costs about 0.15 s of CPU; keeping ``jobs`` of
-  them ready hides the start from the batch. The batch's shared server is never relayed
+  dev server is healthy in about 0.2 s and costs about 0.15 s of CPU; keeping one more
+  than ``jobs`` alive hides the start from the batch. The batch's shared server is never relayed
   into a run (it keeps distributed grading's coordination, see :mod:`labgrader.distributed`).
 - **Prefect**: a server takes seconds to start, so the batch's one server is shared, and
   each run reaches it through an API-aware relay (:mod:`labgrader.prefect_relay`) that lets
@@ -83,21 +83,22 @@ def service_env(services: Collection[str], *, start: bool) -> dict[str, str]:
 
 
 class FreshTemporal:
-    """Temporal dev servers used once each: one per submission, ``spares`` kept ready.
+    """Temporal dev servers used once each: one per submission, at most ``servers`` alive.
 
-    Thread-safe. A background thread starts servers until ``spares`` wait unused;
-    :meth:`lease` takes one (waiting when none is ready yet) and kills it when the run is
-    done, so no state outlives its submission.
+    Thread-safe. A background thread keeps ``servers`` alive, ready or leased; :meth:`lease`
+    takes a ready one (waiting when none is ready yet) and kills it when the run is done, so
+    no state outlives its submission. With one more server than the batch's ``jobs``, a
+    ready one is always waiting (a dev server holds about 110 MB).
 
     Args:
-        spares: Servers kept ready (the batch's ``jobs``).
+        servers: Servers alive at once (``jobs + 1`` in a batch).
     """
 
-    def __init__(self, spares: int = 2) -> None:
-        if spares < 1:
-            raise ValueError(f"spares must be at least 1, got {spares}")
+    def __init__(self, servers: int = 3) -> None:
+        if servers < 1:
+            raise ValueError(f"servers must be at least 1, got {servers}")
         self._ready: queue.Queue[TemporalDevServer | BaseException] = queue.Queue()
-        self._wanted = threading.Semaphore(spares)
+        self._wanted = threading.Semaphore(servers)
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._alive: set[TemporalDevServer] = set()
@@ -138,7 +139,12 @@ class FreshTemporal:
         """
         if self._closed.is_set():
             raise ServiceUnavailable("the fresh Temporal servers were closed")
-        item = self._ready.get(timeout=FRESH_START_TIMEOUT * 2)
+        try:
+            item = self._ready.get(timeout=FRESH_START_TIMEOUT * 2)
+        except queue.Empty:
+            raise ServiceUnavailable(
+                f"no fresh Temporal dev server came up in {FRESH_START_TIMEOUT * 2:g} s"
+            ) from None
         if isinstance(item, BaseException):
             self._wanted.release()
             raise item
