@@ -15,7 +15,7 @@ internet. The relay cannot be traced or read by the run (it is not dumpable).
 
 Each relayed port is a :class:`Route`: the ``host:port`` the run connects to inside its
 namespace, the engine it reaches, and how. A Temporal route is plain bytes to a dev server
-of the run's own (:class:`labgrader.services.EngineSlots` starts a fresh one for every
+of the run's own (:class:`labgrader.services.FreshTemporal` starts a fresh one for every
 submission, so a run sees no other run's workflows, task queues or history); a Prefect route
 goes through :mod:`labgrader.prefect_relay`, which lets the run touch only what it created.
 The relay is one process per run, so what it remembers belongs to that run alone.

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from labgrader.errors import ServiceUnavailable
-from labgrader.relay import Route, loopback_endpoints
+from labgrader.relay import Route
 
 if TYPE_CHECKING:
     from orchlab.runtime import TemporalDevServer
@@ -211,16 +211,10 @@ def run_engines(shared: Mapping[str, str], *, temporal: str | None, relayed: boo
     return RunEngines(env, tuple(routes))
 
 
-def relayed(shared: Mapping[str, str]) -> bool:
-    """Whether the batch's engines are all on loopback (so runs get a network of their own)."""
-    return bool(shared) and loopback_endpoints(shared) is not None
-
-
 __all__ = [
     "FRESH_START_TIMEOUT",
     "FreshTemporal",
     "RunEngines",
-    "relayed",
     "run_engines",
     "service_env",
 ]
