@@ -96,3 +96,21 @@ def test_the_claim_check_hands_over_only_the_named_notebook(tmp_path: Path) -> N
         fetch_notebook(tmp_path, "../secret.ipynb", digest)
     with pytest.raises(NotebookError, match="is not in the store"):
         fetch_notebook(tmp_path, f"{'0' * 64}.ipynb", "0" * 64)
+
+
+def test_keygen_writes_a_private_key_once_and_a_worker_without_one_says_what_to_do(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from labgrader.cli import app
+
+    runner = CliRunner()
+    path = tmp_path / "worker.key"
+    made = runner.invoke(app, ["keygen", str(path)])
+    assert made.exit_code == 0 and "(mode 600)" in " ".join(made.output.split())
+    assert len(load_key(path)) == 32
+    again = runner.invoke(app, ["keygen", str(path)])
+    assert again.exit_code != 0 and "exists already" in " ".join(again.output.split())
+    worker = runner.invoke(app, ["worker", "--lab", "01"], env={"LABGRADER_KEY_FILE": ""})
+    assert worker.exit_code != 0 and "pass --key-file" in " ".join(worker.output.split())
