@@ -19,12 +19,13 @@ whose ``grade.json`` matches the same submission, unless ``force``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from labgrader.course import Course, find_course
@@ -54,7 +55,7 @@ from labgrader.sandbox import (
     isolation_level,
     scrub_environment,
 )
-from labgrader.services import service_env
+from labgrader.services import FreshTemporal, run_engines, service_env
 
 GRADE_FILE = "grade.json"
 """The per-learner record that marks a submission as graded."""
@@ -171,6 +172,7 @@ class BatchGrader:
         env: Mapping[str, str],
         limits: Limits,
         sandbox: Sandbox,
+        temporal: FreshTemporal | None = None,
     ) -> None:
         self.lab = lab
         self.checks = checks
@@ -179,7 +181,12 @@ class BatchGrader:
         self.limits = limits
         self.sandbox = sandbox
         self.users = UserPool()
+        self.temporal = temporal
         self.isolation = isolation_level(sandbox)
+        if temporal is not None:
+            self.isolation += "; a fresh Temporal dev server of its own per submission"
+        if "PREFECT_API_URL" in self.env and sandbox.relay:
+            self.isolation += "; Prefect: only the flows and runs it created"
 
     @classmethod
     def open(
@@ -191,8 +198,12 @@ class BatchGrader:
         hide: Sequence[Path] = (),
         env: Mapping[str, str] | None = None,
         limits: Limits | None = None,
+        jobs: int = 2,
     ) -> BatchGrader:
         """Find the lab, start the engines it needs and the pre-warmed server.
+
+        A lab that needs Temporal (on this machine) gets a fresh dev server per submission,
+        one more than ``jobs`` kept alive (see :class:`labgrader.services.FreshTemporal`).
 
         Raises:
             LabNotFound: When the lab is unknown or has no checks.
@@ -213,6 +224,7 @@ class BatchGrader:
         sandbox = default_sandbox(course.root if course else None, [*hide, checks], engines=run_env)
         server = ForkServer(preload=preload, env=scrub_environment(child_environment(run_env)))
         server.start()
+        own_temporal = "temporal" in info.services and "TEMPORAL_ADDRESS" not in (env or {})
         return cls(
             lab=lab_id,
             checks=checks,
@@ -220,25 +232,34 @@ class BatchGrader:
             env=run_env,
             limits=limits if limits is not None else Limits(),
             sandbox=sandbox,
+            temporal=FreshTemporal(servers=jobs + 1) if own_temporal else None,
         )
 
     def grade(self, entry: Entry, timeout: float = DEFAULT_TIMEOUT) -> Row:
         """Grade one entry (no late policy): its gradebook row, whatever happens."""
-        return _grade_entry(
-            entry,
-            lab=self.lab,
-            checks=self.checks,
-            server=self.server,
-            env=self.env,
-            timeout=timeout,
-            limits=self.limits,
-            sandbox=self.sandbox,
-            users=self.users,
-        )
+        with self.temporal.lease() if self.temporal else contextlib.nullcontext() as temporal:
+            # The run's own engine state: its Temporal server, its guarded Prefect route.
+            engines = run_engines(self.env, temporal=temporal, relayed=bool(self.sandbox.relay))
+            sandbox = (
+                replace(self.sandbox, relay=engines.routes) if engines.routes else self.sandbox
+            )
+            return _grade_entry(
+                entry,
+                lab=self.lab,
+                checks=self.checks,
+                server=self.server,
+                env={**self.env, **engines.env},
+                timeout=timeout,
+                limits=self.limits,
+                sandbox=sandbox,
+                users=self.users,
+            )
 
     def close(self) -> None:
-        """Stop the pre-warmed server."""
+        """Stop the pre-warmed server and the submissions' engines."""
         self.server.close()
+        if self.temporal is not None:
+            self.temporal.close()
 
 
 def grade_batch(
@@ -260,6 +281,8 @@ def grade_batch(
     address: str | None = None,
     task_queue: str | None = None,
     heartbeat: float = 30.0,
+    key_file: Path | None = None,
+    store: Path | None = None,
 ) -> BatchReport:
     """Grade every submission of a batch and write the results, feedback and gradebook.
 
@@ -282,6 +305,10 @@ def grade_batch(
         address: The Temporal frontend (default: the one orchlab runs or starts).
         task_queue: The workers' task queue (default ``labgrader-grading``).
         heartbeat: Seconds without a heartbeat before a worker is presumed dead.
+        key_file: The workers' key (default ``LABGRADER_KEY_FILE`` / ``LABGRADER_KEY``):
+            ``temporal`` accepts only rows signed with it.
+        store: Shared storage the workers read notebooks from (``temporal``; default
+            ``DIR/.submissions``).
 
     Returns:
         The report: one row per submission.
@@ -290,6 +317,7 @@ def grade_batch(
         LabNotFound: When the lab is unknown or has no checks.
         CourseNotFound: When no checks folder is given and no course is found.
         DueDatesError: When the due-date CSV cannot be read.
+        WorkerKeyError: With ``temporal``, when the workers' key is missing or weak.
         ServiceUnavailable: When an engine the checks need cannot be started.
     """
     started = time.monotonic()
@@ -332,6 +360,7 @@ def grade_batch(
     if todo and backend == "temporal":
         isolation = "the labgrader workers' own (each logs it when it starts)"
         from labgrader.distributed import TASK_QUEUE, grade_remote
+        from labgrader.worker_auth import load_key
 
         remote = asyncio.run(
             grade_remote(
@@ -340,6 +369,8 @@ def grade_batch(
                 address=address or service_env({"temporal"}, start=True)["TEMPORAL_ADDRESS"],
                 task_queue=task_queue or TASK_QUEUE,
                 timeout=timeout,
+                key=load_key(key_file),
+                store=store or out / ".submissions",
                 heartbeat=heartbeat,
                 on_row=finish,
             )
@@ -354,6 +385,7 @@ def grade_batch(
             hide=[*submissions, out],
             env=env,
             limits=limits,
+            jobs=jobs or os.cpu_count() or 2,
         )
         isolation = grader.isolation
         try:

@@ -209,6 +209,24 @@ def grade(
     task_queue: Annotated[
         str | None, typer.Option("--task-queue", help="The workers' task queue.")
     ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="The workers' key (default $LABGRADER_KEY_FILE): only rows signed with it "
+            "count. Make one with `labgrader keygen FILE`.",
+            dir_okay=False,
+        ),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Shared storage for the notebooks (a folder every worker mounts; default "
+            "DIR/.submissions).",
+            file_okay=False,
+        ),
+    ] = None,
     visible_only: Annotated[
         bool, typer.Option("--visible-only", help="Leave hidden checks out, as learners see it.")
     ] = False,
@@ -249,6 +267,8 @@ def grade(
             backend=backend,
             address=address,
             task_queue=task_queue,
+            key_file=key_file,
+            store=store,
         )
         return
     from labgrader.grade import grade_notebook
@@ -283,6 +303,8 @@ def _grade_batch(
     backend: str,
     address: str | None,
     task_queue: str | None,
+    key_file: Path | None = None,
+    store: Path | None = None,
 ) -> None:
     if backend not in {"local", "temporal"}:
         raise typer.BadParameter(f"--backend is local or temporal, not {backend!r}")
@@ -339,6 +361,8 @@ def _grade_batch(
             backend=backend,
             address=address,
             task_queue=task_queue,
+            key_file=key_file,
+            store=store,
         )
     print_batch(report, console=console)
 
@@ -363,14 +387,48 @@ def worker(
         str | None, typer.Option("--task-queue", help="The task queue to poll.")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Submissions at once.")] = 2,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            help="The key rows are signed with (default $LABGRADER_KEY_FILE), the same file "
+            "the coordinator reads.",
+            dir_okay=False,
+        ),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="The coordinator's notebook store, as mounted here (default $LABGRADER_STORE).",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Grade submissions sent by `labgrader grade ... --backend temporal`, until stopped."""
     import asyncio
+    import os
 
     from labgrader.distributed import TASK_QUEUE, local_grader, run_worker
+    from labgrader.errors import WorkerKeyError
     from labgrader.services import service_env
+    from labgrader.worker_auth import load_key
 
-    grade_fn, close, isolation = local_grader(lab=lab, checks_dir=checks)
+    try:
+        key = load_key(key_file)
+    except WorkerKeyError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    where_store = store or (
+        Path(os.environ["LABGRADER_STORE"]) if "LABGRADER_STORE" in os.environ else None
+    )
+    if where_store is None:
+        raise typer.BadParameter(
+            "a worker reads notebooks from the coordinator's store: pass --store DIR (the "
+            "folder `labgrader grade --store` writes, mounted on this machine)"
+        )
+    grade_fn, close, isolation = local_grader(
+        lab=lab, checks_dir=checks, store=where_store, jobs=jobs
+    )
     where = address or service_env({"temporal"}, start=False)["TEMPORAL_ADDRESS"]
     queue = task_queue or TASK_QUEUE
 
@@ -379,11 +437,40 @@ def worker(
         print(f"isolation: {isolation}", flush=True)
 
     try:
-        asyncio.run(run_worker(grade_fn, address=where, task_queue=queue, jobs=jobs, ready=ready))
+        asyncio.run(
+            run_worker(
+                grade_fn,
+                address=where,
+                key=key,
+                store=where_store,
+                task_queue=queue,
+                jobs=jobs,
+                ready=ready,
+            )
+        )
     except KeyboardInterrupt:
         pass
     finally:
         close()
+
+
+@app.command()
+def keygen(
+    path: Annotated[Path, typer.Argument(help="The key file to write (must not exist).")],
+) -> None:
+    """Make the key distributed grading signs rows with: a new file, readable by you only.
+
+    Copy it to each worker machine (mode 600) and pass --key-file to `labgrader grade` and
+    `labgrader worker`.
+    """
+    from labgrader.errors import WorkerKeyError
+    from labgrader.worker_auth import write_key
+
+    try:
+        write_key(path)
+    except WorkerKeyError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    console.print(f"wrote a new worker key to {path} (mode 600)")
 
 
 @app.command()

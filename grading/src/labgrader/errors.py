@@ -44,6 +44,10 @@ class ServiceUnavailable(LabgraderError, RuntimeError):
     """An engine the checks need (Temporal, Prefect) could not be found or started."""
 
 
+class WorkerKeyError(LabgraderError, ValueError):
+    """The distributed grading key is missing, unreadable or too weak."""
+
+
 __all__ = [
     "AssignError",
     "CourseNotFound",
@@ -53,4 +57,5 @@ __all__ = [
     "NotebookError",
     "NotebookImportError",
     "ServiceUnavailable",
+    "WorkerKeyError",
 ]

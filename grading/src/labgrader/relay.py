@@ -13,6 +13,13 @@ Temporal, ``127.0.0.1:4200`` for Prefect) and hands the listening sockets over a
 and the engine's real port. Nothing else is reachable: not another port of the host, not the
 internet. The relay cannot be traced or read by the run (it is not dumpable).
 
+Each relayed port is a :class:`Route`: the ``host:port`` the run connects to inside its
+namespace, the engine it reaches, and how. A Temporal route is plain bytes to a dev server
+of the run's own (:class:`labgrader.services.FreshTemporal` starts a fresh one for every
+submission, so a run sees no other run's workflows, task queues or history); a Prefect route
+goes through :mod:`labgrader.prefect_relay`, which lets the run touch only what it created.
+The relay is one process per run, so what it remembers belongs to that run alone.
+
 Run as ``python -I -m labgrader.relay --from-fd FD``; it stops when the check run ends (it is
 in the run's process group, and dies with its parent).
 """
@@ -29,6 +36,7 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 _CHUNK = 65536
@@ -51,6 +59,48 @@ def parse_endpoint(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"expected host:port, got {text!r}")
     return host.strip("[]"), int(port)
+
+
+PROTOCOLS = ("tcp", "prefect")
+"""How a route relays: bytes as they come, or Prefect API requests one by one."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One relayed port: what a run connects to, where it lands, and how."""
+
+    listen: str
+    """The ``host:port`` bound inside the run's network namespace."""
+    upstream: str
+    """The engine's ``host:port`` on the host."""
+    protocol: str = "tcp"
+    """``tcp`` (bytes as they come) or ``prefect`` (see :mod:`labgrader.prefect_relay`)."""
+
+    def __post_init__(self) -> None:
+        parse_endpoint(self.listen)
+        parse_endpoint(self.upstream)
+        if self.protocol not in PROTOCOLS:
+            raise ValueError(
+                f"unknown relay protocol {self.protocol!r}: expected one of {PROTOCOLS}"
+            )
+
+    def text(self) -> str:
+        """The route as one line: ``PROTOCOL LISTEN UPSTREAM``."""
+        return f"{self.protocol} {self.listen} {self.upstream}"
+
+    @classmethod
+    def parse(cls, text: str) -> Route:
+        """Read :meth:`text`; a bare ``host:port`` is a byte route to that same endpoint.
+
+        Raises:
+            ValueError: When the text is neither.
+        """
+        parts = text.split()
+        if len(parts) == 1:
+            return cls(parts[0], parts[0])
+        if len(parts) != 3:
+            raise ValueError(f"expected 'PROTOCOL LISTEN UPSTREAM' or host:port, got {text!r}")
+        return cls(parts[1], parts[2], parts[0])
 
 
 async def _copy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -84,23 +134,49 @@ def _handler(
     return handle
 
 
-async def relay(listeners: Sequence[tuple[socket.socket, str, int]]) -> None:
-    """Serve every listening socket, each to its engine, until cancelled or killed."""
+def route_handler(
+    route: Route,
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """The connection handler of one route (a Prefect route's policy is made here, once)."""
+    host, port = parse_endpoint(route.upstream)
+    if route.protocol == "prefect":
+        from labgrader.prefect_relay import PrefectPolicy, prefect_handler
+
+        inner = prefect_handler(host, port, PrefectPolicy(), _copy)
+    else:
+        inner = _handler(host, port)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # asyncio sets TCP_NODELAY only on sockets made with proto IPPROTO_TCP, not on those
+        # accepted from a plain socket(): without it, Nagle and delayed ACKs hold every
+        # small reply back about 40 ms (measured: 40 ms per Prefect request, 0.4 ms with).
+        sock = writer.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        await inner(reader, writer)
+
+    return handle
+
+
+async def relay(listeners: Sequence[tuple[socket.socket, Route]]) -> None:
+    """Serve every listening socket, each along its route, until cancelled or killed."""
     servers = [
-        await asyncio.start_server(_handler(host, port), sock=sock)
-        for sock, host, port in listeners
+        await asyncio.start_server(route_handler(route), sock=sock) for sock, route in listeners
     ]
     await asyncio.gather(*(server.serve_forever() for server in servers))
 
 
-def send_listeners(channel: socket.socket, listeners: Sequence[tuple[socket.socket, str]]) -> None:
-    """Hand listening sockets, each with the ``host:port`` it stands for, to the relay."""
-    endpoints = json.dumps([endpoint for _, endpoint in listeners]).encode()
-    socket.send_fds(channel, [endpoints], [sock.fileno() for sock, _ in listeners])
+def send_listeners(
+    channel: socket.socket, listeners: Sequence[tuple[socket.socket, Route]]
+) -> None:
+    """Hand listening sockets, each with the route it stands for, to the relay."""
+    routes = json.dumps([route.text() for _, route in listeners]).encode()
+    socket.send_fds(channel, [routes], [sock.fileno() for sock, _ in listeners])
 
 
-def receive_listeners(channel: socket.socket) -> list[tuple[socket.socket, str, int]]:
-    """Receive what :func:`send_listeners` sent: ``(socket, host, port)`` each; none at EOF.
+def receive_listeners(channel: socket.socket) -> list[tuple[socket.socket, Route]]:
+    """Receive what :func:`send_listeners` sent: ``(socket, route)`` each; none at EOF.
 
     Raises:
         ValueError: When the message does not match its sockets.
@@ -108,12 +184,11 @@ def receive_listeners(channel: socket.socket) -> list[tuple[socket.socket, str, 
     data, fds, _, _ = socket.recv_fds(channel, 65536, _MAX_LISTENERS)
     if not data:
         return []
-    endpoints = json.loads(data)
-    if len(endpoints) != len(fds):
-        raise ValueError(f"{len(endpoints)} endpoints came with {len(fds)} sockets")
+    routes = json.loads(data)
+    if len(routes) != len(fds):
+        raise ValueError(f"{len(routes)} routes came with {len(fds)} sockets")
     return [
-        (socket.socket(fileno=fd), *parse_endpoint(endpoint))
-        for fd, endpoint in zip(fds, endpoints, strict=True)
+        (socket.socket(fileno=fd), Route.parse(text)) for fd, text in zip(fds, routes, strict=True)
     ]
 
 
@@ -176,17 +251,19 @@ def start_relay() -> socket.socket:
     return ours
 
 
-def hand_over(channel: socket.socket, endpoints: Sequence[str]) -> None:
-    """Bind the ``endpoints`` in this process's (private) network namespace and hand their
-    listening sockets to the relay started by :func:`start_relay`."""
-    listeners: list[tuple[socket.socket, str]] = []
+def hand_over(channel: socket.socket, routes: Sequence[str]) -> None:
+    """Bind the ``routes`` (:meth:`Route.text`, or bare ``host:port``) in this process's
+    (private) network namespace and hand their listening sockets to the relay started by
+    :func:`start_relay`."""
+    listeners: list[tuple[socket.socket, Route]] = []
     try:
-        for endpoint in endpoints:
-            host, port = parse_endpoint(endpoint)
+        for text in routes:
+            route = Route.parse(text)
+            host, port = parse_endpoint(route.listen)
             names = ["127.0.0.1", "::1"] if host == "localhost" else [host]
             for name in names:
                 try:
-                    listeners.append((_listen(name, port), endpoint))
+                    listeners.append((_listen(name, port), route))
                 except OSError:
                     if name == host:  # ::1 for "localhost" may be missing: 127.0.0.1 is enough
                         raise
@@ -223,11 +300,14 @@ def main(argv: Sequence[str]) -> int:
 
 
 __all__ = [
+    "PROTOCOLS",
+    "Route",
     "hand_over",
     "loopback_endpoints",
     "parse_endpoint",
     "receive_listeners",
     "relay",
+    "route_handler",
     "send_listeners",
     "start_relay",
 ]
