@@ -153,8 +153,8 @@ def print_batch(report: BatchReport, *, console: Console | None = None) -> None:
         for item in report.skipped[:_SKIPPED_SHOWN]:
             console.print(Text(f"  {item.line()}", style="yellow"), overflow="fold")
         if len(report.skipped) > _SKIPPED_SHOWN:
-            more = len(report.skipped) - _SKIPPED_SHOWN
-            console.print(Text(f"  ... and {more} more: see {report.log}", style="yellow"))
+            left = len(report.skipped) - _SKIPPED_SHOWN
+            console.print(Text(f"  ... and {left} more: see {report.log}", style="yellow"))
     errors = report.counts().get("error", 0)
     if errors:
         console.print(
