@@ -62,3 +62,36 @@ def test_a_deeply_nested_cell_is_not_compiled_in_the_parent() -> None:
     ]}  # fmt: skip
     submission = build_submission(doc)
     assert submission.spans and not submission.skipped
+
+
+def test_a_malformed_batch_never_stops_and_the_honest_learner_keeps_full_marks(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from labgrader.batch import grade_batch
+    from labgrader.gradebook import Status
+
+    monkeypatch.chdir(course)
+    subs = tmp_path / "subs"
+    honest = [
+        code("FACTOR = 10"),
+        code("def add(a, b):\n    return a + b", exercise="add"),
+        code("def scale(values):\n    return [v * FACTOR for v in values]", exercise="scale"),
+    ]
+    write_notebook(subs / "honest.ipynb", honest)
+    for name, field, value in (("meta", "metadata", []), ("ints", "source", [1, 2])):
+        path = write_notebook(subs / f"{name}.ipynb", honest)
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        doc["cells"][1][field] = value
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    deep = [*honest, code("x = " + "(" * 100_000 + "1" + ")" * 100_000)]
+    write_notebook(subs / "deep.ipynb", deep)
+    out = tmp_path / "graded"
+    report = grade_batch(lab=LAB, submissions=[subs], out=out, jobs=2)
+    by = {r.learner: r for r in report.rows}
+    assert (by["honest"].status, by["honest"].score) == (Status.GRADED, 5)
+    assert by["meta"].status is Status.INVALID and "cell 2: its metadata" in by["meta"].message
+    assert by["ints"].status is Status.INVALID and "cell 2: its source" in by["ints"].message
+    assert by["deep"].status is not Status.ERROR
+    assert (out / "gradebook.csv").is_file() and (out / "batch.log").is_file()
