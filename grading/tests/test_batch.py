@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import os
@@ -54,7 +55,7 @@ def test_a_batch_of_good_wrong_and_bad_inputs_gives_one_row_each(
     (folder / "dee.ipynb").write_text("", encoding="utf-8")
     (folder / "eve.ipynb").write_text(json.dumps({"nbformat": 3, "cells": []}), encoding="utf-8")
     (folder / "fay.ipynb").write_bytes(os.urandom(2048))
-    big = nbformat.v4.new_notebook(cells=[*GOOD])
+    big = nbformat.v4.new_notebook(cells=copy.deepcopy(GOOD))
     big.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="x" * 50_000_000)]
     (folder / "gus.ipynb").write_text(nbformat.writes(big), encoding="utf-8")
     os.symlink(folder / "ada.ipynb", folder / "hal.ipynb")
@@ -79,7 +80,11 @@ def test_a_batch_of_good_wrong_and_bad_inputs_gives_one_row_each(
         "graded", "5", "5",
     )  # fmt: skip
     assert (rows["bob"]["score"], rows["bob"]["add"], rows["bob"]["scale"]) == ("2", "0", "2")
-    assert rows["gus"]["status"] == "graded" and rows["gus"]["score"] == "5"
+    assert rows["gus"]["status"] == "invalid"
+    assert rows["gus"]["message"].startswith(
+        "the notebook is 50.0 MB, over the course's 20 MB limit (course.toml [grading] "
+        "max_notebook_mb): clear its outputs"
+    )
     assert rows["ivy"]["score"] == "5"
     assert rows["cy"]["status"] == "invalid" and "invalid JSON at line 1" in rows["cy"]["message"]
     assert rows["dee"]["message"].startswith("the file is empty")
@@ -97,6 +102,7 @@ def test_a_batch_of_good_wrong_and_bad_inputs_gives_one_row_each(
         assert {p.name for p in (out / learner).iterdir()} == {
             "results.json", "feedback.html", "grade.json",
         }  # fmt: skip
+        assert (out / ".records" / f"{learner}.json").is_file()
     gb = json.loads((out / "gradebook.json").read_text(encoding="utf-8"))
     assert [r["learner"] for r in gb["rows"]] == [r.learner for r in report.rows]
 

@@ -5,15 +5,24 @@ whatever happens to it. Check runs are forked from one pre-warmed server
 (:mod:`labgrader.pool`), ``jobs`` at a time, each in its own session, temp folder and
 resource limits; the engines the checks need start once per batch.
 
-In DIR, per learner ``<learner>/results.json`` (Gradescope format),
-``<learner>/feedback.html`` and ``<learner>/grade.json`` (the full row, written last: its
-presence means "graded"); for the batch ``gradebook.csv`` and ``gradebook.json``. Every
-file is written atomically, and nothing is written outside DIR. A rerun skips learners
-whose ``grade.json`` matches the same submission, unless ``force``.
+In DIR, per learner the files that may be handed to the learner: ``<learner>/results.json``
+(Gradescope format), ``<learner>/feedback.html`` and ``<learner>/grade.json`` (the row as the
+learner may see it: see :func:`labgrader.feedback.learner_view`); the grader's full record of
+each learner in ``.records/<learner>.json`` (written last: its presence means "graded");
+for the batch ``gradebook.csv``, ``gradebook.json`` and ``batch.log`` (what was skipped and
+why, every refused file's reason, the traceback of every ``error`` row). Every file is
+written atomically, and nothing is written outside DIR. A rerun skips learners whose record
+matches the same submission (except ``error`` rows), unless ``force``.
+
+The batch never dies for one file: each submission is graded under a guard of its own, so
+an unexpected exception becomes that submission's ``error`` row; and whatever stops the
+batch, the gradebook and the log are written (a submission not graded by then gets an
+``error`` row saying so). Check runs get their folders inside one folder of the batch's
+own, which only the grader may enter (mode 0700), deleted at the end.
 
 >>> report = grade_batch(lab="01", submissions=[Path("lms-download.zip")], out=Path("graded"))
 >>> report.counts()
-{'graded': 180, 'timeout': 1, 'crashed': 2, 'invalid': 3}
+{'graded': 180, 'timeout': 1, 'crashed': 2, 'invalid': 3, 'error': 0}
 """
 
 from __future__ import annotations
@@ -22,15 +31,20 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
+import tempfile
+import threading
 import time
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from labgrader.course import Course, find_course
 from labgrader.errors import CourseNotFound, LabNotFound, NotebookError
-from labgrader.feedback import feedback_html, results_json
+from labgrader.feedback import feedback_html, learner_view, results_json
 from labgrader.grade import grade_submission, resolve_lab
 from labgrader.gradebook import (
     DueDates,
@@ -42,10 +56,11 @@ from labgrader.gradebook import (
     read_due_dates,
     write_atomic,
 )
-from labgrader.intake import Entry, collect
+from labgrader.intake import MAX_NOTEBOOK_BYTES, Entry, Skipped, collect, load_notebook
 from labgrader.limits import Limits
-from labgrader.notebook import build_submission, parse_notebook, read_notebook
+from labgrader.notebook import build_submission, read_notebook
 from labgrader.pool import ForkServer, notebook_imports
+from labgrader.pytest_plugin import first_line
 from labgrader.results import GradeResult, RunStatus
 from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
 from labgrader.sandbox import (
@@ -58,15 +73,77 @@ from labgrader.sandbox import (
 from labgrader.services import FreshTemporal, run_engines, service_env
 
 GRADE_FILE = "grade.json"
-"""The per-learner record that marks a submission as graded."""
+"""The learner's own copy of its row, in its folder (hidden checks redacted until release)."""
+RECORDS = ".records"
+"""The folder of the grader's full records, one ``<learner>.json`` each (never a learner id:
+learner ids do not start with a dot)."""
+LOG_FILE = "batch.log"
+"""The batch's log in the output folder."""
+RUNS_MODE = 0o700
+"""The mode of a batch's folder of runs (see :func:`runs_folder`)."""
+RUNS_MODE_ROOT = 0o711
+"""Its mode as root, where each run is a user of its own that must reach its own folder."""
 
 _STATUS_OF = {
     RunStatus.OK: Status.GRADED,
     RunStatus.TIMEOUT: Status.TIMEOUT,
     RunStatus.CRASHED: Status.CRASHED,
-    RunStatus.ERROR: Status.CRASHED,
+    RunStatus.ERROR: Status.ERROR,
     RunStatus.TAMPERED: Status.INVALID,
 }
+
+
+class BatchLog:
+    """The batch's log: one timestamped line per event, tracebacks indented below it.
+
+    Thread-safe; kept in memory and written as ``batch.log`` when the batch ends (however
+    it ends).
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+
+    def write(self, text: str, *, detail: str = "") -> None:
+        """Add a line (and an indented detail, such as a traceback)."""
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        block = [f"{stamp} {text}", *("    " + line for line in detail.rstrip().splitlines())]
+        with self._lock:
+            self._lines += block
+
+    def text(self) -> str:
+        """Everything logged so far."""
+        with self._lock:
+            return "\n".join(self._lines) + "\n"
+
+
+def error_row(entry: Entry, exc: BaseException, *, log: BatchLog | None, doing: str) -> Row:
+    """The ``error`` row of a submission the grader failed on; the traceback goes to the log.
+
+    Args:
+        entry: The submission.
+        exc: What the grader raised.
+        log: Where the traceback goes.
+        doing: What the grader was doing, for the message (``grading it``).
+    """
+    first = first_line(str(exc))
+    error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    if log is not None:
+        log.write(
+            f"error {entry.learner} ({entry.source}) while {doing}: {error}",
+            detail="".join(traceback.format_exception(exc)),
+        )
+    return Row(
+        entry.learner,
+        entry.source,
+        Status.ERROR,
+        message=(
+            f"the grader failed while {doing} (not the learner's doing): {error}; the "
+            f"traceback is in {LOG_FILE}: regrade with --force once fixed"
+        ),
+        digest=entry.digest,
+        notes=list(entry.notes),
+    )
 
 
 @dataclass(frozen=True)
@@ -87,6 +164,10 @@ class BatchReport:
     """Wall-clock seconds of the batch."""
     isolation: str = ""
     """The isolation check runs got on this machine, in words."""
+    skipped: tuple[Skipped, ...] = ()
+    """Files and folders of the inputs that are no submission, each with its reason."""
+    log: Path | None = None
+    """The batch log (``DIR/batch.log``)."""
 
     def counts(self) -> dict[str, int]:
         """How many rows have each status."""
@@ -130,17 +211,18 @@ def _row_from_result(entry: Entry, result: GradeResult) -> Row:
         ],
         message=message,
         duration=result.duration,
-        notes=list(result.notes),
+        notes=[*entry.notes, *result.notes],
         digest=entry.digest,
     )
 
 
-def _previous(folder: Path, digest: str) -> Row | None:
+def _previous(out: Path, learner: str, digest: str) -> Row | None:
     try:
-        row = Row.from_dict(json.loads((folder / GRADE_FILE).read_text(encoding="utf-8")))
+        record = out / RECORDS / f"{learner}.json"
+        row = Row.from_dict(json.loads(record.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return row if row.digest == digest else None
+    return row if row.digest == digest and row.status is not Status.ERROR else None
 
 
 def _solution_imports(course: Course | None, lab: str) -> list[str]:
@@ -159,6 +241,22 @@ def _solution_imports(course: Course | None, lab: str) -> list[str]:
     return names
 
 
+def runs_folder() -> Path:
+    """A new folder for a batch's check runs, that only the grader may list or write.
+
+    Each run's own folder is made inside it, so no run's files lie loose in the system's
+    temporary folder; the folder is deleted when the batch ends (:meth:`BatchGrader.close`).
+    Its mode is 0700 when the runs share the grader's user (not root: the runs' mount
+    namespaces are what keeps them apart then). As root every run is a user of its own,
+    which must reach its own folder by name: the batch folder is then 0711 (others may pass
+    through, never list or write it), and each run's folder is 0700 and its run user's, so
+    no run can open another's.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="labgrader-batch-"))
+    os.chmod(folder, RUNS_MODE_ROOT if os.getuid() == 0 else RUNS_MODE)
+    return folder
+
+
 class BatchGrader:
     """Grades one submission at a time, thread-safe: the pre-warmed server, sandbox and
     users of a batch (or of a ``labgrader worker``). Make it with :meth:`open`."""
@@ -173,6 +271,8 @@ class BatchGrader:
         limits: Limits,
         sandbox: Sandbox,
         temporal: FreshTemporal | None = None,
+        runs: Path | None = None,
+        log: BatchLog | None = None,
     ) -> None:
         self.lab = lab
         self.checks = checks
@@ -187,6 +287,9 @@ class BatchGrader:
             self.isolation += "; a fresh Temporal dev server of its own per submission"
         if "PREFECT_API_URL" in self.env and sandbox.relay:
             self.isolation += "; Prefect: only the flows and runs it created"
+        self.runs = runs if runs is not None else runs_folder()
+        """The folder the check runs' folders are made in (see :func:`runs_folder`)."""
+        self.log = log
 
     @classmethod
     def open(
@@ -199,11 +302,13 @@ class BatchGrader:
         env: Mapping[str, str] | None = None,
         limits: Limits | None = None,
         jobs: int = 2,
+        log: BatchLog | None = None,
     ) -> BatchGrader:
         """Find the lab, start the engines it needs and the pre-warmed server.
 
         A lab that needs Temporal (on this machine) gets a fresh dev server per submission,
         one more than ``jobs`` kept alive (see :class:`labgrader.services.FreshTemporal`).
+        ``log`` receives the traceback of every submission the grader fails on.
 
         Raises:
             LabNotFound: When the lab is unknown or has no checks.
@@ -233,16 +338,22 @@ class BatchGrader:
             limits=limits if limits is not None else Limits(),
             sandbox=sandbox,
             temporal=FreshTemporal(servers=jobs + 1) if own_temporal else None,
+            log=log,
         )
 
     def grade(self, entry: Entry, timeout: float = DEFAULT_TIMEOUT) -> Row:
-        """Grade one entry (no late policy): its gradebook row, whatever happens."""
-        with self.temporal.lease() if self.temporal else contextlib.nullcontext() as temporal:
-            # The run's own engine state: its Temporal server, its guarded Prefect route.
-            engines = run_engines(self.env, temporal=temporal, relayed=bool(self.sandbox.relay))
-            sandbox = (
-                replace(self.sandbox, relay=engines.routes) if engines.routes else self.sandbox
-            )
+        """Grade one entry (no late policy): its gradebook row, whatever happens.
+
+        Any exception the grader raises on it (not the learner's process: that one's
+        failures are rows already) becomes its ``error`` row, the traceback in the log.
+        """
+        try:
+            with self.temporal.lease() if self.temporal else contextlib.nullcontext() as temporal:
+                # The run's own engine state: its Temporal server, its guarded Prefect route.
+                engines = run_engines(self.env, temporal=temporal, relayed=bool(self.sandbox.relay))
+                sandbox = (
+                    replace(self.sandbox, relay=engines.routes) if engines.routes else self.sandbox
+                )
             return _grade_entry(
                 entry,
                 lab=self.lab,
@@ -253,13 +364,19 @@ class BatchGrader:
                 limits=self.limits,
                 sandbox=sandbox,
                 users=self.users,
+                runs=self.runs,
             )
+        except Exception as exc:
+            return error_row(entry, exc, log=self.log, doing="grading it")
 
     def close(self) -> None:
-        """Stop the pre-warmed server and the submissions' engines."""
-        self.server.close()
-        if self.temporal is not None:
-            self.temporal.close()
+        """Stop the pre-warmed server and the submissions' engines; delete the runs' folder."""
+        try:
+            self.server.close()
+            if self.temporal is not None:
+                self.temporal.close()
+        finally:
+            shutil.rmtree(self.runs, ignore_errors=True)
 
 
 def grade_batch(
@@ -328,89 +445,112 @@ def grade_batch(
         course = None
     lab_id, checks = resolve_lab(lab=lab, checks_dir=checks_dir, course=course)
     scan_checks(checks)  # a lab without checks fails here, before any submission is read
+    max_bytes = course.grading.max_notebook_bytes if course else MAX_NOTEBOOK_BYTES
     dates = read_due_dates(due) if due else DueDates(None, {})
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
-    entries = collect(submissions, lab=lab_id)
+    log = BatchLog()
+    log.write(f"batch of lab {lab_id}: {len(submissions)} input(s), output {out}")
+    intake = collect(submissions, lab=lab_id, max_bytes=max_bytes)
+    entries = intake.entries
+    for item in intake.skipped:
+        log.write(item.line())
     if on_start:
         on_start(len(entries))
 
     rows: dict[int, Row] = {}
     todo: list[tuple[int, Entry]] = []
     reused = 0
-    for index, entry in enumerate(entries):
-        previous = None if force else _previous(out / entry.learner, entry.digest)
-        if previous is not None:
-            rows[index] = previous
-            reused += 1
-            _write_learner(out, previous, lab=lab_id, release=release)
-            if progress:
-                progress(previous, True)
-        else:
-            todo.append((index, entry))
+    isolation = ""
 
     def finish(entry: Entry, row: Row) -> Row:
-        apply_late_policy(row, dates.late_days(entry.learner, entry.submitted))
-        _write_learner(out, row, lab=lab_id, release=release)
+        try:
+            apply_late_policy(row, dates.late_days(entry.learner, entry.submitted))
+            _write_learner(out, row, lab=lab_id, release=release)
+        except Exception as exc:
+            row = error_row(entry, exc, log=log, doing="writing its files")
+            try:
+                _write_learner(out, row, lab=lab_id, release=release)
+            except Exception as again:
+                log.write(f"error {entry.learner}: its files were not written: {again}")
+        if row.status is Status.INVALID:
+            log.write(f"invalid {entry.learner} ({entry.source}): {row.message}")
         if progress:
             progress(row, False)
         return row
 
-    isolation = ""
-    if todo and backend == "temporal":
-        isolation = "the labgrader workers' own (each logs it when it starts)"
-        from labgrader.distributed import TASK_QUEUE, grade_remote
-        from labgrader.worker_auth import load_key
+    try:
+        for index, entry in enumerate(entries):
+            previous = None if force else _previous(out, entry.learner, entry.digest)
+            if previous is not None:
+                rows[index] = previous
+                reused += 1
+                _write_learner(out, previous, lab=lab_id, release=release)
+                if progress:
+                    progress(previous, True)
+            else:
+                todo.append((index, entry))
+        if todo and backend == "temporal":
+            isolation = "the labgrader workers' own (each logs it when it starts)"
+            from labgrader.distributed import TASK_QUEUE, grade_remote
+            from labgrader.worker_auth import load_key
 
-        remote = asyncio.run(
-            grade_remote(
-                [e for _, e in todo],
-                lab=lab_id,
-                address=address or service_env({"temporal"}, start=True)["TEMPORAL_ADDRESS"],
-                task_queue=task_queue or TASK_QUEUE,
-                timeout=timeout,
-                key=load_key(key_file),
-                store=store or out / ".submissions",
-                heartbeat=heartbeat,
-                on_row=finish,
+            remote = asyncio.run(
+                grade_remote(
+                    [e for _, e in todo],
+                    lab=lab_id,
+                    address=address or service_env({"temporal"}, start=True)["TEMPORAL_ADDRESS"],
+                    task_queue=task_queue or TASK_QUEUE,
+                    timeout=timeout,
+                    key=load_key(key_file),
+                    store=store or out / ".submissions",
+                    heartbeat=heartbeat,
+                    on_row=finish,
+                )
             )
+            for (index, _), row in zip(todo, remote, strict=True):
+                rows[index] = row
+        elif todo:
+            grader = BatchGrader.open(
+                lab=lab_id,
+                checks_dir=checks,
+                course=course,
+                hide=[*submissions, out],
+                env=env,
+                limits=limits,
+                jobs=jobs or os.cpu_count() or 2,
+                log=log,
+            )
+            isolation = grader.isolation
+            try:
+                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+                    futures = [
+                        (index, pool.submit(lambda e: finish(e, grader.grade(e, timeout)), entry))
+                        for index, entry in todo
+                    ]
+                    for index, future in futures:
+                        rows[index] = future.result()
+            finally:
+                grader.close()
+    except BaseException as exc:
+        # Whatever stopped the batch (an engine that would not start, Ctrl-C), the
+        # gradebook says so for every submission not graded by then.
+        for index, entry in enumerate(entries):
+            if index not in rows:
+                rows[index] = error_row(entry, exc, log=None, doing="the batch stopped")
+        log.write(
+            f"the batch stopped: {type(exc).__name__}: {first_line(str(exc))}",
+            detail="".join(traceback.format_exception(exc)),
         )
-        for (index, _), row in zip(todo, remote, strict=True):
-            rows[index] = row
-    elif todo:
-        grader = BatchGrader.open(
-            lab=lab_id,
-            checks_dir=checks,
-            course=course,
-            hide=[*submissions, out],
-            env=env,
-            limits=limits,
-            jobs=jobs or os.cpu_count() or 2,
-        )
-        isolation = grader.isolation
-        try:
-            with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-                futures = [
-                    (index, pool.submit(lambda e: finish(e, grader.grade(e, timeout)), entry))
-                    for index, entry in todo
-                ]
-                for index, future in futures:
-                    rows[index] = future.result()
-        finally:
-            grader.close()
+        _write_batch(out, [rows[i] for i in range(len(entries))], lab=lab_id, log=log)
+        raise
 
-    ordered = [rows[i] for i in range(len(entries))]
+    ordered = _write_batch(out, [rows[i] for i in range(len(entries))], lab=lab_id, log=log)
     exercises: list[str] = []
     for row in ordered:
         for name in row.exercises:
             if name not in exercises:
                 exercises.append(name)
-    max_score = max((r.max_score for r in ordered), default=0.0)
-    for row in ordered:
-        if row.status is Status.INVALID:
-            row.max_score = max_score
-    write_atomic(out / "gradebook.csv", gradebook_csv(ordered, exercises))
-    write_atomic(out / "gradebook.json", gradebook_json(ordered, exercises, lab=lab_id))
     return BatchReport(
         lab_id,
         out,
@@ -419,7 +559,30 @@ def grade_batch(
         reused,
         time.monotonic() - started,
         isolation,
+        intake.skipped,
+        out / LOG_FILE,
     )
+
+
+def _write_batch(out: Path, ordered: list[Row], *, lab: str, log: BatchLog) -> list[Row]:
+    """Write the gradebook (CSV and JSON) and the log; return the rows."""
+    exercises: list[str] = []
+    for row in ordered:
+        for name in row.exercises:
+            if name not in exercises:
+                exercises.append(name)
+    max_score = max((r.max_score for r in ordered), default=0.0)
+    for row in ordered:
+        if row.status in (Status.INVALID, Status.ERROR):
+            row.max_score = max_score
+    counts = ", ".join(
+        f"{n} {s.value}" for s in Status if (n := sum(r.status is s for r in ordered))
+    )
+    log.write(f"gradebook written: {len(ordered)} row(s): {counts or 'none'}")
+    write_atomic(out / "gradebook.csv", gradebook_csv(ordered, exercises))
+    write_atomic(out / "gradebook.json", gradebook_json(ordered, exercises, lab=lab))
+    write_atomic(out / LOG_FILE, log.text())
+    return ordered
 
 
 def _grade_entry(
@@ -433,41 +596,21 @@ def _grade_entry(
     limits: Limits,
     sandbox: Sandbox,
     users: UserPool,
+    runs: Path | None = None,
 ) -> Row:
-    if entry.problem or entry.data is None:
-        return Row(
-            entry.learner,
-            entry.source,
-            Status.INVALID,
-            message=entry.problem or "empty",
-            digest=entry.digest,
-        )
     try:
-        text = entry.data.decode("utf-8")
-    except UnicodeDecodeError:
-        return Row(
-            entry.learner,
-            entry.source,
-            Status.INVALID,
-            message="not a notebook: the file is not UTF-8 text (binary data?); submit the "
-            ".ipynb file saved by Jupyter",
-            digest=entry.digest,
-        )
-    if not text.strip():
-        return Row(
-            entry.learner,
-            entry.source,
-            Status.INVALID,
-            message="the file is empty: save the notebook in Jupyter and submit it again",
-            digest=entry.digest,
-        )
-    try:
-        doc = parse_notebook(text, name="the file")
+        doc = load_notebook(entry)
     except NotebookError as exc:
         return Row(
-            entry.learner, entry.source, Status.INVALID, message=str(exc), digest=entry.digest
+            entry.learner,
+            entry.source,
+            Status.INVALID,
+            message=str(exc),
+            digest=entry.digest,
+            notes=list(entry.notes),
         )
     submission = build_submission(doc)
+    del doc
     result = grade_submission(
         submission,
         notebook=entry.source,
@@ -479,6 +622,7 @@ def _grade_entry(
         limits=limits,
         sandbox=sandbox,
         users=users,
+        run_base=runs,
     )
     row = _row_from_result(entry, result)
     missing = sorted({c["exercise"] for c in row.checks} - set(submission.exercises))
@@ -493,11 +637,27 @@ def _grade_entry(
 
 def _write_learner(out: Path, row: Row, *, lab: str, release: bool) -> None:
     folder = out / row.learner
-    if folder.resolve().parent != out:
+    if folder.resolve().parent != out or row.learner.startswith("."):
         raise NotebookError(f"learner id {row.learner!r} would write outside {out}")
-    write_atomic(folder / "results.json", json.dumps(results_json(row), indent=2) + "\n")
+    view = learner_view(row, release=release)
+    write_atomic(
+        folder / "results.json", json.dumps(results_json(row, release=release), indent=2) + "\n"
+    )
     write_atomic(folder / "feedback.html", feedback_html(row, lab=lab, release=release))
-    write_atomic(folder / GRADE_FILE, json.dumps(row.to_dict(), indent=2) + "\n")
+    write_atomic(folder / GRADE_FILE, json.dumps(view.to_dict(), indent=2) + "\n")
+    write_atomic(out / RECORDS / f"{row.learner}.json", json.dumps(row.to_dict(), indent=2) + "\n")
 
 
-__all__ = ["GRADE_FILE", "BatchGrader", "BatchReport", "grade_batch"]
+__all__ = [
+    "GRADE_FILE",
+    "LOG_FILE",
+    "RECORDS",
+    "RUNS_MODE",
+    "RUNS_MODE_ROOT",
+    "BatchGrader",
+    "BatchLog",
+    "BatchReport",
+    "error_row",
+    "grade_batch",
+    "runs_folder",
+]

@@ -4,15 +4,30 @@ A course is a folder holding ``solutions/NN-topic/*.ipynb`` (the single source o
 ``labs/NN-topic/`` (learner notebooks generated from the solutions) and
 ``grading/checks/NN-topic/test_*.py`` (the checks). A lab id is the folder name,
 ``01-pipeline-patterns``; the short form ``01`` is accepted wherever a lab id is.
+
+An optional ``course.toml`` at the course folder sets how the course is graded::
+
+    [grading]
+    max_notebook_mb = 20   # a larger submitted notebook is refused (status invalid)
+
+Every setting has a default (:class:`GradingConfig`); an unknown key is an error, so a typo
+does not silently keep the default.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, fields
 from pathlib import Path
 
-from labgrader.errors import CourseNotFound, LabNotFound
+from labgrader.errors import CourseConfigError, CourseNotFound, LabNotFound
+
+CONFIG_FILE = "course.toml"
+"""The course's configuration file, at the course folder (optional)."""
+DEFAULT_MAX_NOTEBOOK_MB = 20.0
+"""The default size limit of a submitted notebook: real notebooks with a few dozen plots fit."""
 
 LAB_ID = re.compile(r"^(?P<number>\d{2})(?:-[A-Za-z0-9][A-Za-z0-9_-]*)?$")
 """A lab id (``01-pipeline-patterns``) or its short form (``01``)."""
@@ -23,6 +38,53 @@ _FULL_LAB_ID = re.compile(r"^\d{2}-[A-Za-z0-9][A-Za-z0-9_-]*$")
 def is_lab_id(name: str) -> bool:
     """Return whether ``name`` is a full lab id such as ``01-pipeline-patterns``."""
     return bool(_FULL_LAB_ID.match(name))
+
+
+@dataclass(frozen=True)
+class GradingConfig:
+    """The ``[grading]`` table of ``course.toml``."""
+
+    max_notebook_mb: float = DEFAULT_MAX_NOTEBOOK_MB
+    """A submitted notebook file larger than this many megabytes (10**6 bytes) is refused
+    with status ``invalid``: the grader never reads more of it."""
+
+    def __post_init__(self) -> None:
+        value = self.max_notebook_mb
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise CourseConfigError(
+                f"{CONFIG_FILE}: [grading] max_notebook_mb must be a positive number of "
+                f"megabytes, not {value!r}"
+            )
+
+    @property
+    def max_notebook_bytes(self) -> int:
+        """:attr:`max_notebook_mb` in bytes."""
+        return int(self.max_notebook_mb * 1_000_000)
+
+    @classmethod
+    def from_file(cls, path: Path) -> GradingConfig:
+        """Read the ``[grading]`` table of a ``course.toml`` (defaults when there is none).
+
+        Raises:
+            CourseConfigError: When the file is not TOML, or has an unknown key or bad value.
+        """
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise CourseConfigError(f"cannot read {path.name}: {exc}") from None
+        table = data.get("grading", {})
+        if not isinstance(table, dict):
+            raise CourseConfigError(f"{path.name}: [grading] must be a table")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise CourseConfigError(
+                f"{path.name}: unknown [grading] key(s) {', '.join(unknown)}; known: "
+                + ", ".join(sorted(known))
+            )
+        return cls(**table)
 
 
 @dataclass(frozen=True)
@@ -50,6 +112,15 @@ class Course:
     def checks_root(self) -> Path:
         """``grading/checks/``: one folder of check files per lab."""
         return self.root / "grading" / "checks"
+
+    @functools.cached_property
+    def grading(self) -> GradingConfig:
+        """How the course is graded: ``course.toml``'s ``[grading]`` table, or the defaults.
+
+        Raises:
+            CourseConfigError: When ``course.toml`` cannot be read or holds a bad value.
+        """
+        return GradingConfig.from_file(self.root / CONFIG_FILE)
 
     def lab_ids(self) -> list[str]:
         """Return the ids of every lab that has a solution folder, in order."""
@@ -147,4 +218,13 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
-__all__ = ["LAB_ID", "Course", "find_course", "is_lab_id", "lab_from_path"]
+__all__ = [
+    "CONFIG_FILE",
+    "DEFAULT_MAX_NOTEBOOK_MB",
+    "LAB_ID",
+    "Course",
+    "GradingConfig",
+    "find_course",
+    "is_lab_id",
+    "lab_from_path",
+]

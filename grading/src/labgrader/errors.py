@@ -23,6 +23,10 @@ class NotebookError(LabgraderError, ValueError):
     """A notebook file that cannot be read: missing, not JSON, or not nbformat 4."""
 
 
+class CourseConfigError(LabgraderError, ValueError):
+    """A course configuration file (``course.toml``) that cannot be read or holds a bad value."""
+
+
 class AssignError(LabgraderError, ValueError):
     """A solution notebook whose exercise cells or solution markers are malformed."""
 
@@ -50,6 +54,7 @@ class WorkerKeyError(LabgraderError, ValueError):
 
 __all__ = [
     "AssignError",
+    "CourseConfigError",
     "CourseNotFound",
     "LabNotFound",
     "LabgraderError",

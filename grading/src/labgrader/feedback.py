@@ -3,46 +3,84 @@
 ``results.json`` follows Gradescope's autograder format (``score``, ``execution_time``,
 ``tests`` with ``name``, ``score``, ``max_score``, ``visibility``, ``output``); hidden
 checks carry ``"visibility": "after_published"``. ``feedback.html`` is a self-contained
-page: per exercise, passed or failed, the points and why each visible check failed; hidden
-checks appear only as a count (and their points) until the batch is graded with
-``--release``.
+page rendered from a Jinja2 template with autoescaping (``templates/feedback.html.j2``):
+per exercise, passed or failed, the points and why each visible check failed.
+
+Until the batch is graded with ``--release``, every file handed to a learner (the page,
+``results.json``, the learner's ``grade.json``) is made from :func:`learner_view`: a hidden
+check keeps its name, points and verdict only, never its message (the learner's exception
+text, captured output or any value the check passed in); the page shows hidden checks only
+as a count and their points. After release, everything.
 """
 
 from __future__ import annotations
 
-import html
+import copy
+import functools
 from typing import Any
+
+import jinja2
 
 from labgrader.gradebook import Row, Status
 
-_STYLE = """
-body{font:15px/1.5 system-ui,sans-serif;max-width:72rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem;margin-bottom:.2rem} .meta{color:#666;margin-top:0}
-.total{font-size:1.2rem;font-weight:600} .status{padding:.6rem 1rem;border-radius:6px}
-.status.bad{background:#fdecea;color:#8a1c12} .status.ok{background:#e8f5e9;color:#1b5e20}
-table{border-collapse:collapse;width:100%;margin:1rem 0;table-layout:fixed}
-col.ex{width:9rem} col.check{width:17rem} col.res{width:4.5rem} col.pts{width:4.5rem}
-td.check{font-size:13px;overflow-wrap:anywhere}
-th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}
-td.pts{text-align:right;white-space:nowrap} .pass{color:#1b5e20;font-weight:600}
-.fail{color:#8a1c12;font-weight:600} .why{font-family:ui-monospace,monospace;font-size:13px;
-white-space:pre-wrap;color:#444} .hidden{color:#666;font-style:italic}
-"""
+HIDDEN_MESSAGE = "hidden until grades are released"
+"""What a hidden check says, before release, in place of its message."""
+HIDDEN_RUN_MESSAGE = (
+    "the check run ended while a hidden check was running: the details appear when grades "
+    "are released"
+)
+"""A run's message, before release, when it names a hidden check (its detail may quote the
+learner's output from that check)."""
 
 
 def _pts(value: float) -> str:
     return f"{value:g}"
 
 
-def results_json(row: Row) -> dict[str, Any]:
-    """The submission's Gradescope ``results.json`` document."""
+@functools.cache
+def _templates() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("labgrader", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["pts"] = _pts
+    return env
+
+
+def learner_view(row: Row, *, release: bool) -> Row:
+    """The row as a learner may see it: before ``release``, hidden checks say nothing but
+    their name, points and verdict, and a run message that names a hidden check is replaced.
+
+    Returns:
+        A copy (the row itself, the grader's full record, is not changed).
+    """
+    if release:
+        return row
+    view = copy.deepcopy(row)
+    hidden = [c for c in view.checks if c.get("hidden")]
+    for check in hidden:
+        check["message"] = HIDDEN_MESSAGE if not check.get("passed") else ""
+    if view.status is not Status.GRADED and any(c["name"] in view.message for c in hidden):
+        view.message = HIDDEN_RUN_MESSAGE
+    return view
+
+
+def results_json(row: Row, *, release: bool) -> dict[str, Any]:
+    """The submission's Gradescope ``results.json`` document (see :func:`learner_view`)."""
+    row = learner_view(row, release=release)
     tests = [
         {
             "name": f"{c['exercise']}: {c['name']}",
             "score": c["points"],
             "max_score": c["max_points"],
             "visibility": "after_published" if c["hidden"] else "visible",
-            "output": c["message"] or ("passed" if c["passed"] else "failed"),
+            "output": (
+                ("passed" if c["passed"] else "failed")
+                if c["hidden"] and not release
+                else c["message"] or ("passed" if c["passed"] else "failed")
+            ),
         }
         for c in row.checks
     ]
@@ -60,55 +98,29 @@ def results_json(row: Row) -> dict[str, Any]:
 
 def feedback_html(row: Row, *, lab: str, release: bool) -> str:
     """The learner's feedback page (hidden checks only counted unless ``release``)."""
-    e = html.escape
-    visible = [c for c in row.checks if release or not c["hidden"]]
+    row = learner_view(row, release=release)
+    shown = [c for c in row.checks if release or not c["hidden"]]
     hidden = [c for c in row.checks if c["hidden"] and not release]
-    shown_score = sum(c["points"] for c in visible)
-    shown_max = sum(c["max_points"] for c in visible)
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{e(lab)}: feedback for {e(row.learner)}</title><style>{_STYLE}</style></head>",
-        f"<body><h1>{e(lab)}: feedback for {e(row.learner)}</h1>",
-        f"<p class='meta'>status: {e(row.status.value)}",
-        f" · graded in {row.duration:.1f} s</p>" if row.duration else "</p>",
-    ]
-    if row.status is not Status.GRADED:
-        parts.append(f"<p class='status bad'>{e(row.message)}</p>")
     if release:
         total = f"{_pts(row.score)} / {_pts(row.max_score)} points"
     else:
+        shown_score = sum(c["points"] for c in shown)
+        shown_max = sum(c["max_points"] for c in shown)
         total = f"{_pts(shown_score)} / {_pts(shown_max)} points on the visible checks"
     if row.late_days:
         total += f" (after a late penalty: {row.late_days} day(s) late)"
-    parts.append(f"<p class='total'>{e(total)}</p>")
-    parts.append(
-        "<table><colgroup><col class='ex'><col class='check'><col class='res'>"
-        "<col class='pts'><col></colgroup><thead><tr><th>exercise</th><th>check</th>"
-        "<th>result</th><th>points</th><th>why it failed</th></tr></thead><tbody>"
+    return (
+        _templates()
+        .get_template("feedback.html.j2")
+        .render(
+            lab=lab,
+            row=row,
+            shown=shown,
+            hidden=hidden,
+            hidden_max=sum(c["max_points"] for c in hidden),
+            total=total,
+        )
     )
-    for c in visible:
-        verdict = (
-            "<span class='pass'>passed</span>"
-            if c["passed"]
-            else ("<span class='fail'>failed</span>")
-        )
-        parts.append(
-            f"<tr><td>{e(c['exercise'])}</td>"
-            f"<td class='check'>{e(c['name'].rpartition('::')[2])}</td>"
-            f"<td>{verdict}</td><td class='pts'>{_pts(c['points'])} / {_pts(c['max_points'])}</td>"
-            f"<td class='why'>{e(c['message'])}</td></tr>"
-        )
-    parts.append("</tbody></table>")
-    if hidden:
-        hidden_max = sum(c["max_points"] for c in hidden)
-        parts.append(
-            f"<p class='hidden'>{len(hidden)} hidden check(s) worth {_pts(hidden_max)} point(s) "
-            "use other inputs; their results appear when grades are released.</p>"
-        )
-    for note in row.notes:
-        parts.append(f"<p class='meta'>note: {e(note)}</p>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
 
 
-__all__ = ["feedback_html", "results_json"]
+__all__ = ["HIDDEN_MESSAGE", "HIDDEN_RUN_MESSAGE", "feedback_html", "learner_view", "results_json"]

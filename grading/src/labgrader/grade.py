@@ -93,12 +93,14 @@ def grade_submission(
     first_failure: bool = False,
     sandbox: Sandbox | None = None,
     users: UserPool | None = None,
+    run_base: Path | None = None,
 ) -> GradeResult:
     """Grade an already-built submission (see :func:`grade_notebook`).
 
     ``pool`` forks the check run from a pre-warmed server, ``limits`` bounds its resources
-    ``first_failure`` stops at the first failing check, and ``sandbox`` and ``users``
-    isolate it (see :func:`labgrader.run.run_checks`).
+    ``first_failure`` stops at the first failing check, ``sandbox`` and ``users`` isolate
+    it, and ``run_base`` is the folder its run folder is made in (see
+    :func:`labgrader.run.run_checks`).
     """
     outcome = run_checks(
         submission,
@@ -112,6 +114,7 @@ def grade_submission(
         first_failure=first_failure,
         sandbox=sandbox,
         users=users,
+        base=run_base,
     )
     # A failing check of an exercise whose cell still holds the starter's stub says only
     # that: the check's own message would describe symptoms of the stub.

@@ -48,7 +48,10 @@ class Status(StrEnum):
     CRASHED = "crashed"
     """Its check run died (an exit, a kill, a resource limit, a forged record): no points."""
     INVALID = "invalid"
-    """It could not be read as a notebook of this lab: not graded."""
+    """It could not be read as a notebook of this lab (or changed the grader's harness):
+    not graded."""
+    ERROR = "error"
+    """The grader itself failed on it (not the learner's doing): not graded; regrade it."""
 
 
 @dataclass

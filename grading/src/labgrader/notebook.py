@@ -11,12 +11,14 @@ JSON-schema validator), and this module is imported by every check run.
 
 from __future__ import annotations
 
-import ast
+import io
 import itertools
 import json
 import sys
+import tokenize
 import traceback
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType
@@ -76,8 +78,12 @@ class Cell:
         )
 
 
-def read_notebook(path: Path) -> dict[str, Any]:
+def read_notebook(path: Path, *, schema: bool = False) -> dict[str, Any]:
     """Read a notebook file as its JSON document.
+
+    Args:
+        path: The notebook file.
+        schema: Also validate it against the nbformat schema (see :func:`validate_notebook`).
 
     Raises:
         NotebookError: When the file is missing, is not JSON, or is not an nbformat 4 notebook.
@@ -88,14 +94,24 @@ def read_notebook(path: Path) -> dict[str, Any]:
         raise NotebookError(f"notebook {path} does not exist") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise NotebookError(f"cannot read notebook {path}: {exc}") from exc
-    return parse_notebook(text, name=str(path))
+    return parse_notebook(text, name=str(path), schema=schema)
 
 
-def parse_notebook(text: str, *, name: str = "<notebook>") -> dict[str, Any]:
+def parse_notebook(text: str, *, name: str = "<notebook>", schema: bool = False) -> dict[str, Any]:
     """Parse a notebook's JSON text and check that it is an nbformat 4 notebook.
 
+    Without ``schema`` only the structure the grader reads is checked (cheap: no nbformat
+    import); the other functions of this module tolerate odd cells (metadata that is not a
+    mapping, a source list holding numbers) either way.
+
+    Args:
+        text: The notebook file's text.
+        name: How messages name the notebook.
+        schema: Also validate it against the nbformat schema (see :func:`validate_notebook`).
+
     Raises:
-        NotebookError: When the text is not JSON or not an nbformat 4 notebook.
+        NotebookError: When the text is not JSON or not an nbformat 4 notebook (with
+            ``schema``: or breaks the schema; the message names the cell and the field).
     """
     try:
         doc = json.loads(text)
@@ -103,6 +119,8 @@ def parse_notebook(text: str, *, name: str = "<notebook>") -> dict[str, Any]:
         raise NotebookError(
             f"{name} is not a notebook: invalid JSON at line {exc.lineno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise NotebookError(f"{name} is not a notebook: its JSON is nested too deeply") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
         raise NotebookError(f"{name} is not a notebook: it has no list of cells")
     if doc.get("nbformat") != 4:
@@ -113,26 +131,120 @@ def parse_notebook(text: str, *, name: str = "<notebook>") -> dict[str, Any]:
     for number, cell in enumerate(doc["cells"], start=1):
         if not isinstance(cell, dict) or not isinstance(cell.get("cell_type"), str):
             raise NotebookError(f"{name}: cell {number} is malformed (no cell_type)")
+    if schema:
+        validate_notebook(doc, name=name)
     return doc
 
 
+_FIELD_NEEDS = {
+    "source": "text (a string or a list of strings)",
+    "metadata": "a mapping of names to values",
+    "outputs": "a list of outputs",
+    "id": "a cell id of 1-64 letters, digits, '-' or '_'",
+    "execution_count": "a whole number or null",
+    "attachments": "a mapping of attachments",
+}
+
+
+def validate_notebook(doc: dict[str, Any], *, name: str = "<notebook>") -> None:
+    """Validate a notebook document against the nbformat schema of its version.
+
+    nbformat is imported here, not with this module: it costs about a second, and check
+    runs import this module. Cells missing an id (nbformat 4.5) get one, as Jupyter does on
+    reading; nothing else is changed.
+
+    Raises:
+        NotebookError: When the document breaks the schema: one line naming the cell (from
+            1, Markdown cells included) and the field, and what the field must hold.
+    """
+    import nbformat  # here, not at the top: see the docstring
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            nbformat.validate(doc)
+        except nbformat.ValidationError as exc:
+            reason = _schema_error(doc, exc)
+            raise NotebookError(f"{name} is not a valid notebook: {reason}") from None
+        except (RecursionError, ValueError, TypeError, KeyError) as exc:
+            raise NotebookError(
+                f"{name} is not a valid notebook: {type(exc).__name__} while validating it"
+            ) from None
+
+
+def _schema_error(doc: Mapping[str, Any], exc: Any) -> str:
+    """One line for a schema error: where (cell N, field F) and what the field must hold."""
+    path = list(getattr(exc, "absolute_path", None) or getattr(exc, "path", None) or [])
+    message = str(getattr(exc, "message", exc)).splitlines()[0]
+    if len(message) > 160:
+        message = message[:157] + "..."
+    if len(path) >= 2 and path[0] == "cells" and isinstance(path[1], int):
+        cell = doc["cells"][path[1]] if path[1] < len(doc["cells"]) else {}
+        where = f"cell {path[1] + 1}"
+        fields = [str(p) for p in path[2:]]
+        if not fields:
+            kind = cell.get("cell_type") if isinstance(cell, dict) else None
+            if kind not in {"code", "markdown", "raw"}:
+                return f"{where}: cell_type {kind!r} must be code, markdown or raw"
+            return f"{where} ({kind}): {message}"
+        field_name = fields[0]
+        detail = ".".join(fields)
+        needs = _FIELD_NEEDS.get(field_name) if len(fields) == 1 else None
+        value = cell.get(field_name) if isinstance(cell, dict) else None
+        if needs is not None:
+            return f"{where}: its {field_name} must be {needs}, not {_short(value)}"
+        return f"{where}: field {detail}: {message}"
+    if path:
+        return f"field {'.'.join(str(p) for p in path)}: {message}"
+    return message
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def drop_outputs(doc: dict[str, Any]) -> None:
+    """Drop every cell's outputs and attachments (in place): grading never reads them, and
+    a notebook's plots and logs are most of its size."""
+    for cell in doc["cells"]:
+        if isinstance(cell, dict):
+            cell.pop("outputs", None)
+            cell.pop("attachments", None)
+            if cell.get("cell_type") == "code":
+                cell["outputs"] = []
+
+
 def source_text(cell: Mapping[str, Any]) -> str:
-    """Return a cell's source as one string (nbformat stores it as a string or list of lines)."""
+    """Return a cell's source as one string (nbformat stores it as a string or list of lines).
+
+    Items of a source list that are not strings are turned into text rather than refused:
+    a file that breaks the schema this way is refused at intake (:func:`validate_notebook`);
+    elsewhere it must not crash the reader.
+    """
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list):
+        return "".join(s if isinstance(s, str) else str(s) for s in source)
+    return source if isinstance(source, str) else str(source)
 
 
 def notebook_cells(doc: Mapping[str, Any]) -> list[Cell]:
-    """Return the cells of a notebook document, numbered from 1."""
-    return [
-        Cell(
-            number=number,
-            cell_type=raw["cell_type"],
-            source=source_text(raw),
-            metadata=raw.get("metadata") or {},
+    """Return the cells of a notebook document, numbered from 1.
+
+    A cell's metadata that is not a mapping reads as empty (no exercise id, no tags).
+    """
+    cells = []
+    for number, raw in enumerate(doc["cells"], start=1):
+        metadata = raw.get("metadata")
+        cells.append(
+            Cell(
+                number=number,
+                cell_type=str(raw.get("cell_type", "")),
+                source=source_text(raw),
+                metadata=metadata if isinstance(metadata, Mapping) else {},
+            )
         )
-        for number, raw in enumerate(doc["cells"], start=1)
-    ]
+    return cells
 
 
 @dataclass(frozen=True)
@@ -213,19 +325,55 @@ def _strip_magics(source: str) -> str | None:
 
 
 def _needs_event_loop(code: str) -> bool:
-    """Whether a cell only compiles with top-level ``await`` (it runs something, like a demo)."""
+    """Whether a cell uses ``await`` (or ``async for``/``with``) outside any ``async def``.
+
+    Such a cell only runs with top-level ``await`` (it starts something, like a demo). The
+    decision reads tokens, never compiles: the grader's process must not compile learner
+    code (a pathological cell could overflow the compiler here; it costs the learner's own
+    process instead). Tokenizing is linear in the cell's length and keeps no nesting stack.
+    A cell that does not tokenize is kept: the learner's process reports its error.
+    """
     if "await" not in code and "async" not in code:
         return False
     try:
-        compile(code, "<cell>", "exec", dont_inherit=True)
+        return _top_level_await(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError, IndexError):
         return False
-    except SyntaxError:
-        pass
-    try:
-        compile(code, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
-    except SyntaxError:
-        return False
-    return True
+
+
+def _top_level_await(tokens: Iterable[tokenize.TokenInfo]) -> bool:
+    depth = 0  # indentation level
+    bodies: list[int] = []  # indentation levels that open an ``async def`` body
+    header = False  # on the logical line of an ``async def`` (a one-line body counts too)
+    opens = False  # that line ended: its INDENT opens an async body
+    previous = ""
+    for token in tokens:
+        kind, text = token.type, token.string
+        if kind == tokenize.INDENT:
+            depth += 1
+            if opens:
+                bodies.append(depth)
+            opens = False
+        elif kind == tokenize.DEDENT:
+            if bodies and bodies[-1] == depth:
+                bodies.pop()
+            depth -= 1
+        elif kind == tokenize.NEWLINE:
+            opens, header = header, False
+        elif kind == tokenize.NAME:
+            if previous == "async" and text == "def":
+                header = True
+            elif (
+                not bodies
+                and not header
+                and (text == "await" or (previous == "async" and text in {"for", "with"}))
+            ):
+                return True
+        if kind not in (tokenize.NL, tokenize.COMMENT):
+            previous = text if kind == tokenize.NAME else ""
+            if kind not in (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE):
+                opens = False  # a one-line ``async def``: no body opens after it
+    return False
 
 
 def build_submission(doc: Mapping[str, Any]) -> Submission:
@@ -372,10 +520,12 @@ __all__ = [
     "ModuleLoader",
     "Submission",
     "build_submission",
+    "drop_outputs",
     "exercise_ids",
     "namespace_module",
     "notebook_cells",
     "parse_notebook",
     "read_notebook",
     "source_text",
+    "validate_notebook",
 ]

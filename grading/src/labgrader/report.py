@@ -16,6 +16,9 @@ from labgrader.batch import BatchReport
 from labgrader.results import GradeResult, RunStatus
 from labgrader.validate import ValidationReport
 
+_SKIPPED_SHOWN = 20
+"""How many skipped files the summary lists (the log lists them all)."""
+
 
 def _pts(value: float) -> str:
     return f"{value:g}"
@@ -117,7 +120,13 @@ def batch_table(report: BatchReport) -> Table:
     table.add_column("status")
     table.add_column("score", justify="right")
     table.add_column("message", overflow="fold")
-    styles = {"graded": "green", "timeout": "yellow", "crashed": "red", "invalid": "red"}
+    styles = {
+        "graded": "green",
+        "timeout": "yellow",
+        "crashed": "red",
+        "invalid": "red",
+        "error": "magenta",
+    }
     for row in report.rows:
         table.add_row(
             row.learner,
@@ -137,7 +146,24 @@ def print_batch(report: BatchReport, *, console: Console | None = None) -> None:
     console.print(
         Text(f"{counts}{reused} in {report.duration:.1f} s", style="bold")
         + Text(f"\ngradebook: {report.out / 'gradebook.csv'}", style="dim")
+        + (Text(f"\nlog: {report.log}", style="dim") if report.log else Text(""))
     )
+    if report.skipped:
+        console.print(Text(f"{len(report.skipped)} file(s) or folder(s) skipped:", style="yellow"))
+        for item in report.skipped[:_SKIPPED_SHOWN]:
+            console.print(Text(f"  {item.line()}", style="yellow"), overflow="fold")
+        if len(report.skipped) > _SKIPPED_SHOWN:
+            left = len(report.skipped) - _SKIPPED_SHOWN
+            console.print(Text(f"  ... and {left} more: see {report.log}", style="yellow"))
+    errors = report.counts().get("error", 0)
+    if errors:
+        console.print(
+            Text(
+                f"{errors} submission(s) hit an error of the grader's (not the learners'): "
+                "their tracebacks are in the log; regrade them with --force once fixed",
+                style="magenta",
+            )
+        )
     flagged = [r for r in report.rows if r.review]
     if flagged:
         names = ", ".join(f"{r.learner} ({len(r.review)})" for r in flagged[:10])

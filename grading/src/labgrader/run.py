@@ -338,6 +338,7 @@ def run_checks(
     first_failure: bool = False,
     sandbox: Sandbox | None = None,
     users: UserPool | None = None,
+    base: Path | None = None,
 ) -> RunOutcome:
     """Run a lab's checks against a submission in a child process.
 
@@ -356,6 +357,8 @@ def run_checks(
         sandbox: Isolate the run (see :mod:`labgrader.sandbox`).
         users: Give the run a user of its own from this pool (when root); every process
             of that user is killed when the run ends.
+        base: The folder the run's own folder is made in (a batch's folder of runs);
+            default the system's temporary folder.
 
     Returns:
         The outcome: status, one row per check, and a message when the run failed.
@@ -365,7 +368,7 @@ def run_checks(
     """
     info = scan_checks(checks_dir)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="labgrader-run-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="labgrader-run-", dir=base) as tmp:
         work = Path(tmp)
         checks = work / "checks"
         shutil.copytree(checks_dir, checks, ignore=_IGNORE)
