@@ -354,18 +354,18 @@ class BatchGrader:
                 sandbox = (
                     replace(self.sandbox, relay=engines.routes) if engines.routes else self.sandbox
                 )
-            return _grade_entry(
-                entry,
-                lab=self.lab,
-                checks=self.checks,
-                server=self.server,
-                env={**self.env, **engines.env},
-                timeout=timeout,
-                limits=self.limits,
-                sandbox=sandbox,
-                users=self.users,
-                runs=self.runs,
-            )
+                return _grade_entry(
+                    entry,
+                    lab=self.lab,
+                    checks=self.checks,
+                    server=self.server,
+                    env={**self.env, **engines.env},
+                    timeout=timeout,
+                    limits=self.limits,
+                    sandbox=sandbox,
+                    users=self.users,
+                    runs=self.runs,
+                )
         except Exception as exc:
             return error_row(entry, exc, log=self.log, doing="grading it")
 
