@@ -417,9 +417,7 @@ class Learner:
                     raise TypeError(key)
                 exc = cls(*args)
             else:
-                cls = self.class_by_key(key)
-                if not issubclass(cls, BaseException):
-                    raise TypeError(key)
+                cls = self._exception_class(desc)
                 # Rebuilt without calling __init__: the same state, whatever its signature.
                 exc = cls.__new__(cls, *args)
                 exc.args = tuple(args)
@@ -432,6 +430,24 @@ class Learner:
             with contextlib.suppress(AttributeError, TypeError):
                 setattr(exc, name, value)
         return exc  # type: ignore[no-any-return]
+
+    def _exception_class(self, desc: dict[str, Any]) -> type[BaseException]:
+        """The exception class a description names, or one made from the first base known."""
+        for number, key in enumerate([desc["key"], *desc.get("mro", [])]):
+            try:
+                if key.startswith("builtins:"):
+                    cls = getattr(builtins, key.partition(":")[2])
+                else:
+                    cls = self.class_by_key(key)
+            except (ImportError, AttributeError, Unsendable):
+                continue
+            if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+                continue
+            if number == 0:
+                return cls
+            made: type[BaseException] = type(str(desc.get("name", "CheckError")), (cls,), {})
+            return made
+        raise TypeError(desc["key"])
 
     # -- requests ------------------------------------------------------------------------
 

@@ -164,7 +164,14 @@ class ChecksCodec(Codec):
             args = [_sendable(self, a) for a in value.args]
             attrs = {k: _sendable(self, v) for k, v in attrs.items()}
             origin = proxy._nb_callbacks.add(value)
-            return Tag.EXCEPTION, [{"key": _key_of(type(value))}, args, attrs, str(value), origin]
+            # Every class it is made of: the notebook rebuilds it from the first it knows (a
+            # check's own subclass of an orchlab error arrives as a subclass of that error).
+            desc = {
+                "key": _key_of(type(value)),
+                "name": type(value).__name__,
+                "mro": [_key_of(c) for c in type(value).__mro__[1:] if c is not object],
+            }
+            return Tag.EXCEPTION, [desc, args, attrs, str(value), origin]
         if isinstance(value, (types.ModuleType, NotebookProxy)):
             raise Unsendable(
                 f"a value of type {type(value).__name__} cannot be sent to the notebook"
