@@ -48,7 +48,10 @@ def run_step_activity(call: StepCall) -> StepOutput:
     try:
         return execute_step(call)
     except Exception as exc:
-        raise DEFAULT_CLASSIFIER.to_temporal(exc) from exc
+        error = DEFAULT_CLASSIFIER.to_temporal(exc)
+        if error is exc:  # already classified: as it is (`from` itself would loop)
+            raise
+        raise error from exc
 
 
 def create_worker(
