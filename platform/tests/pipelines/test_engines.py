@@ -6,14 +6,29 @@ session by the ``orchlab.testing`` fixtures (or given by PREFECT_API_URL / TEMPO
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterName,
+    TaskRunFilter,
+    TaskRunFilterName,
+)
+from prefect.client.schemas.sorting import TaskRunSort
+from prefect.settings import PREFECT_API_URL, temporary_settings
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import RetryPolicy as TemporalRetryPolicy
 
+from orchlab.errors import FailureClass
 from orchlab.pipelines import PipelineResult, run_local, run_prefect, run_temporal
+from orchlab.pipelines._retry import StepRetry
+from orchlab.reliability import failure_details
 
 Spec = Callable[..., dict[str, Any]]
 PARAMS = {"model": "gradient_boosting", "seed": "3", "date": "2026-01-31"}
@@ -144,3 +159,126 @@ async def test_temporal_retries_transient_failures_only(
         workdir=tmp_path / "c",
     )
     assert (exhausted.step("call").attempts, exhausted.step("load").status) == (2, "skipped")
+
+
+# A step wrapped with the reliability helpers (conftest's `classified` template): its
+# team classifier calls a locked database transient and a partner's TimeoutError permanent,
+# the opposite of the default classifier, so only a runner that keeps the classification
+# the step's ApplicationError carries retries the right one.
+WRAPPED_RETRY = {
+    "max_attempts": 3,
+    "initial_interval": 0.05,
+    "backoff": 2,
+    "max_interval": 0.1,
+    "jitter": "none",
+    "deadline": 60,
+}
+WRAPPED_CASES = [
+    # (error, succeed_on): status, attempts, failure class, error
+    (("locked", 3), ("succeeded", 3, None, None)),
+    (
+        ("locked", 9),
+        ("failed", 3, FailureClass.TRANSIENT, "OperationalError: database is locked on attempt 3"),
+    ),
+    (
+        ("timeout", 9),
+        ("failed", 1, FailureClass.PERMANENT, "TimeoutError: partner gave up on attempt 1"),
+    ),
+]
+
+
+def _wrapped(one_step_spec: Spec, error: str, succeed_on: int) -> dict[str, Any]:
+    params = {"error": error, "succeed_on": succeed_on}
+    return one_step_spec("classified", params, retry=WRAPPED_RETRY)
+
+
+def _outcome(result: PipelineResult) -> tuple[str, int, FailureClass | None, str | None]:
+    step = result.step("call")
+    return step.status, step.attempts, step.failure_class, step.error
+
+
+def _check_wrapped(results: list[PipelineResult], tmp_path: Path, one_step_spec: Spec) -> None:
+    for result, ((error, succeed_on), expected) in zip(results, WRAPPED_CASES, strict=True):
+        assert _outcome(result) == expected, (error, succeed_on)
+        local = run_local(
+            _wrapped(one_step_spec, error, succeed_on),
+            workdir=tmp_path / f"local-{error}-{succeed_on}",
+            sleep=lambda _: None,
+        )
+        assert _outcome(local) == expected
+        assert _comparable(result) == _comparable(local)
+    assert results[0].metrics["call"] == {"attempt": 3.0}
+    assert results[1].step("load").status == "skipped"
+
+
+def _prefect_task_policy(api_url: str, run_id: str) -> Any:
+    # The retry settings Prefect recorded for the step's task run (written asynchronously).
+    filters = {
+        "flow_run_filter": FlowRunFilter(name=FlowRunFilterName(any_=[run_id])),
+        "task_run_filter": TaskRunFilter(name=TaskRunFilterName(any_=["call"])),
+        "sort": TaskRunSort.EXPECTED_START_TIME_DESC,
+        "limit": 1,
+    }
+    with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        for _ in range(100):
+            runs = client.read_task_runs(**filters)
+            if runs:
+                return runs[0].empirical_policy
+            time.sleep(0.1)
+    raise AssertionError(f"no task run 'call' recorded for flow run {run_id}")
+
+
+def test_prefect_runs_a_step_wrapped_with_the_reliability_helpers(
+    prefect_api_url: str, tmp_path: Path, one_step_spec: Spec
+) -> None:
+    results = [
+        run_prefect(
+            _wrapped(one_step_spec, error, succeed_on),
+            api_url=prefect_api_url,
+            workdir=tmp_path / f"{error}-{succeed_on}",
+        )
+        for (error, succeed_on), _ in WRAPPED_CASES
+    ]
+    _check_wrapped(results, tmp_path, one_step_spec)
+    # What Prefect ran is the policy's rendering.
+    rendered = StepRetry(**WRAPPED_RETRY).policy().prefect_task_options()  # type: ignore[arg-type]
+    recorded = _prefect_task_policy(prefect_api_url, results[1].run_id)
+    assert recorded.retries == rendered["retries"] == 2
+    assert recorded.retry_delay == rendered["retry_delay_seconds"] == [0.05, 0.1]
+    assert recorded.retry_jitter_factor is None
+
+
+async def test_temporal_runs_a_step_wrapped_with_the_reliability_helpers(
+    temporal_client: Client, task_queue: str, tmp_path: Path, one_step_spec: Spec
+) -> None:
+    results = [
+        await run_temporal(
+            _wrapped(one_step_spec, error, succeed_on),
+            client=temporal_client,
+            task_queue=task_queue,
+            workdir=tmp_path / f"{error}-{succeed_on}",
+        )
+        for (error, succeed_on), _ in WRAPPED_CASES
+    ]
+    _check_wrapped(results, tmp_path, one_step_spec)
+    # What the server scheduled is the policy's rendering, deadline included.
+    policy = StepRetry(**WRAPPED_RETRY).policy()  # type: ignore[arg-type]
+    handle = temporal_client.get_workflow_handle(f"retrying/{results[1].run_id}")
+    scheduled = [
+        event.activity_task_scheduled_event_attributes
+        async for event in handle.fetch_history_events()
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+    call = next(attrs for attrs in scheduled if attrs.activity_id == "call")
+    assert TemporalRetryPolicy.from_proto(call.retry_policy) == policy.to_temporal()
+    assert call.schedule_to_close_timeout.ToTimedelta() == timedelta(seconds=60)
+    # The workflow's own failure follows the one schema too.
+    with pytest.raises(WorkflowFailureError) as caught:
+        await handle.result()
+    details = failure_details(caught.value)
+    assert details is not None and details.failure_class is FailureClass.TRANSIENT
+    assert (details.text, details.attempt, details.rule) == (
+        "OperationalError: database is locked on attempt 3",
+        3,
+        "step 'call'",
+    )

@@ -110,13 +110,48 @@ def test_a_rule_needs_a_criterion() -> None:
 def test_to_temporal_marks_only_transient_failures_retryable() -> None:
     transient = DEFAULT_CLASSIFIER.to_temporal(TimeoutError("slow"))
     assert not transient.non_retryable and transient.type == "TimeoutError"
-    assert transient.details == ("transient",)
+    # One schema in details[0]; no attempt outside an activity.
+    assert transient.details == (
+        {
+            "failure_class": "transient",
+            "error_type": "TimeoutError",
+            "message": "slow",
+            "attempt": None,
+            "rule": "default",
+        },
+    )
     permanent = DEFAULT_CLASSIFIER.to_temporal(ValueError("bad row"))
     assert permanent.non_retryable and permanent.message == "permanent: bad row"
     fatal = DEFAULT_CLASSIFIER.to_temporal(FatalError("corrupt"))
     assert fatal.non_retryable and classification_of(fatal) is FailureClass.FATAL
-    existing = ApplicationError("as is", non_retryable=False)
-    assert DEFAULT_CLASSIFIER.to_temporal(existing) is existing
+    assert DEFAULT_CLASSIFIER.to_temporal(fatal) is fatal  # already classified: as is
+
+
+def test_an_unclassified_application_error_is_classified_by_its_flag() -> None:
+    # Temporal's meaning of the flag: retryable unless non_retryable.
+    plain = ApplicationError("busy", type="Busy")
+    assert DEFAULT_CLASSIFIER.explain(plain) == (
+        FailureClass.TRANSIENT,
+        "temporal non_retryable=False",
+    )
+    wrapped = DEFAULT_CLASSIFIER.to_temporal(plain)
+    assert (wrapped.type, wrapped.message, wrapped.non_retryable) == ("Busy", "busy", False)
+    assert classification_of(wrapped) is FailureClass.TRANSIENT
+    stop = ApplicationError("no", type="Refused", non_retryable=True)
+    assert DEFAULT_CLASSIFIER.classify(stop) is FailureClass.PERMANENT
+
+
+def test_a_classified_error_keeps_its_class_and_origin_in_another_classifier() -> None:
+    team = FailureClassifier().with_rule(FailureClass.TRANSIENT, types=(sqlite3.OperationalError,))
+    carried = team.to_temporal(sqlite3.OperationalError("database is locked"))
+    # The default classifier would call the original error permanent; the carried class wins.
+    assert DEFAULT_CLASSIFIER.explain(carried) == (FailureClass.TRANSIENT, "classified upstream")
+    details = DEFAULT_CLASSIFIER.details(carried, attempt=2)
+    assert details.text == "OperationalError: database is locked"
+    assert (details.attempt, details.rule) == (2, "OperationalError")
+    # A rule of the classifier asked still decides.
+    strict = FailureClassifier().with_rule(FailureClass.FATAL, types=(ApplicationError,))
+    assert strict.details(carried).failure_class is FailureClass.FATAL
 
 
 def test_non_retryable_error_types_lists_permanent_and_fatal_rule_types() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
+import tenacity
 from prefect import flow, task
 
 from orchlab.errors import FailureClass, TransientError
@@ -181,8 +182,62 @@ def test_prefect_task_options() -> None:
     assert options["retries"] == 3
     assert options["retry_delay_seconds"] == [2, 4, 8]
     assert options["retry_jitter_factor"] == 0.5
-    with pytest.raises(ValueError, match="at most 50 retry delays"):
-        RetryPolicy(max_attempts=60).prefect_task_options()
+    # Delays that reach the cap stop the list: Prefect repeats its last delay.
+    capped = RetryPolicy(max_attempts=60, initial_interval=1, max_interval=5).prefect_task_options()
+    assert capped["retries"] == 59 and capped["retry_delay_seconds"] == [1, 2, 4, 5]
+    with pytest.raises(ValueError, match="at most 50 retry delays; this policy's delays grow"):
+        RetryPolicy(max_attempts=60, backoff=1.01, max_interval=1e9).prefect_task_options()
+
+
+def test_fixed_delay_policies() -> None:
+    policy = RetryPolicy.fixed(retries=3, delay=2)
+    assert (policy.max_attempts, policy.jitter, policy.delays()) == (4, Jitter.NONE, [2, 2, 2])
+    assert policy.prefect_task_options()["retry_delay_seconds"] == [2]
+    with pytest.raises(ValueError, match="retries must be >= 0, got -1"):
+        RetryPolicy.fixed(retries=-1, delay=1)
+
+
+def test_the_loop_is_tenacitys_and_one_retrying_serves_many_runs() -> None:
+    fake = FakeTime()
+    events: list[RetryEvent] = []
+    policy = RetryPolicy(
+        max_attempts=3,
+        seed=4,
+        deadline=100,
+        clock=fake.clock,
+        sleep=fake.sleep,
+        on_retry=events.append,
+    )
+    retrying = policy.tenacity()
+    assert isinstance(retrying, tenacity.Retrying)
+    assert retrying(flaky(2)) == "ok after 3"
+    first = list(fake.sleeps)
+    assert retrying(flaky(2)) == "ok after 3"
+    # Each run starts its own jitter sequence and its own deadline clock.
+    assert first == policy.delays() and fake.sleeps == first * 2
+    assert [e.attempt for e in events] == [1, 2, 1, 2]
+    assert events[2].elapsed == 0
+    attempts = 0
+    with pytest.raises(TransientError) as caught:
+        for attempt in retrying:
+            with attempt:
+                attempts += 1
+                raise TransientError("still down")
+    assert attempts == 3
+    assert "gave up after 3 attempts (max_attempts=3)" in caught.value.__notes__
+
+
+def test_interrupts_are_never_retried() -> None:
+    fake = FakeTime()
+    calls = []
+
+    def interrupted() -> None:
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        RetryPolicy(sleep=fake.sleep).call(interrupted)
+    assert calls == [1] and fake.sleeps == []
 
 
 def test_prefect_retry_condition_honours_class_and_deadline() -> None:

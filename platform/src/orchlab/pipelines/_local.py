@@ -1,8 +1,9 @@
 """Run setup shared by the engine adapters, and the plain in-process runner.
 
-:func:`run_local` needs no engine: it runs the plan stage by stage in this process, with
-the same retry rule the engines apply (retry only failures classified as transient, see
-:func:`orchlab.errors.classify`). Use it in tests, notebooks and for dry comparisons.
+:func:`run_local` needs no engine: it runs the plan stage by stage in this process, each
+step under its :class:`orchlab.reliability.RetryPolicy` (run with tenacity), which retries
+only what the :class:`orchlab.reliability.FailureClassifier` calls transient, as the engines
+do. Use it in tests, notebooks and for dry comparisons.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from orchlab.config import get_settings
-from orchlab.errors import FailureClass, classify
 from orchlab.pipelines._plan import ExecutionPlan, PlannedStep, build_plan, resolve_inputs
 from orchlab.pipelines._result import (
     Engine,
@@ -24,10 +24,11 @@ from orchlab.pipelines._result import (
     PipelineResult,
     StepFailure,
     assemble_result,
-    error_text,
 )
 from orchlab.pipelines._spec import PipelineSpec, load_spec
 from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
+from orchlab.reliability._classify import DEFAULT_CLASSIFIER
+from orchlab.reliability._retry import RetryPolicy
 
 SpecSource = PipelineSpec | str | Path | Mapping[str, Any]
 """A spec, a path to a YAML spec, a bundled example's name, or a dict."""
@@ -109,8 +110,13 @@ def run_local(
     registry_dir: Path | str | None = None,
     run_id: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    seed: int | None = None,
 ) -> PipelineResult:
     """Run a pipeline in this process, stage by stage, without an engine.
+
+    Each step runs under its :class:`orchlab.reliability.RetryPolicy` (its ``retry`` in the
+    spec), which retries only what :data:`orchlab.reliability.DEFAULT_CLASSIFIER` calls
+    transient, as the engines do.
 
     Args:
         spec: The spec, a path to one, or a bundled example's name.
@@ -118,7 +124,8 @@ def run_local(
         workdir: The run's artifact folder.
         registry_dir: The model registry folder.
         run_id: The run's id.
-        sleep: Waits between retries; inject a no-op in tests.
+        sleep: Waits between retries; inject a recorder in tests.
+        seed: Seeds the policies' jitter, to make delays repeatable.
 
     Returns:
         The run's result; check ``status`` or call ``raise_for_status()``.
@@ -130,30 +137,28 @@ def run_local(
     outcome = PipelineOutcome()
     for stage in setup.plan.stages:
         for step in stage:
-            _run_with_retries(setup, step, outcome, sleep)
+            policy = step.retry.policy(classifier=DEFAULT_CLASSIFIER, sleep=sleep, seed=seed)
+            _run_step(setup, step, outcome, policy)
         if outcome.failures:
             break  # later stages depend on a failed step
     return setup.finish(outcome, "local")
 
 
-def _run_with_retries(
-    setup: RunSetup,
-    step: PlannedStep,
-    outcome: PipelineOutcome,
-    sleep: Callable[[float], None],
+def _run_step(
+    setup: RunSetup, step: PlannedStep, outcome: PipelineOutcome, policy: RetryPolicy
 ) -> None:
     call = setup.call(step, outcome.outputs)
-    for attempt in range(1, step.retries + 2):
-        call.attempt = attempt
-        try:
-            outcome.outputs[step.name] = execute_step(call)
-            return
-        except Exception as exc:
-            if attempt <= step.retries and classify(exc) is FailureClass.TRANSIENT:
-                sleep(step.retry_delay_seconds)
-                continue
-            outcome.failures[step.name] = StepFailure(step.name, error_text(exc), attempt)
-            return
+
+    def attempt() -> StepOutput:
+        call.attempt += 1
+        return execute_step(call)
+
+    call.attempt = 0
+    try:
+        outcome.outputs[step.name] = policy.call(attempt)
+    except Exception as exc:
+        details = policy.classifier.details(exc, attempt=call.attempt)
+        outcome.failures[step.name] = StepFailure.from_details(step.name, details, call.attempt)
 
 
 __all__ = ["RunSetup", "SpecSource", "new_run_id", "prepare_run", "run_local"]

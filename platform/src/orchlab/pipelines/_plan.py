@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from orchlab.errors import SpecError
+from orchlab.pipelines._retry import NO_RETRY, StepRetry
 from orchlab.pipelines._spec import (
     PipelineSpec,
     Scalar,
@@ -39,12 +40,29 @@ class PlannedStep:
     """Scalar parameters, validated, with pipeline parameters substituted."""
     inputs: dict[str, str] = field(default_factory=dict)
     """Artifact inputs: input name to ``"step.output"``."""
-    retries: int = 0
-    """Retries of a transient failure."""
-    retry_delay_seconds: float = 0.0
-    """The wait between attempts."""
+    retry: StepRetry = NO_RETRY
+    """How transient failures are retried; every runner renders it through
+    :meth:`StepRetry.policy`."""
     timeout_seconds: float | None = None
     """The longest one attempt may run, if limited."""
+
+    @property
+    def retries(self) -> int:
+        """Retries after the first attempt (``retry.max_attempts - 1``)."""
+        return self.retry.retries
+
+    @property
+    def retry_delay_seconds(self) -> float:
+        """The delay before the first retry (all of them for a fixed-delay policy); see
+        :meth:`StepRetry.describe` for the whole policy in words."""
+        return self.retry.initial_interval
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PlannedStep:
+        """Rebuild a step from its JSON form (``dataclasses.asdict``)."""
+        fields = dict(data)
+        fields["retry"] = StepRetry.from_dict(fields.get("retry", NO_RETRY))
+        return cls(**fields)
 
 
 @dataclass
@@ -74,7 +92,7 @@ class ExecutionPlan:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ExecutionPlan:
         """Rebuild a plan from :meth:`to_dict` output."""
-        stages = [[PlannedStep(**step) for step in stage] for stage in data["stages"]]
+        stages = [[PlannedStep.from_dict(step) for step in stage] for stage in data["stages"]]
         return cls(
             pipeline=data["pipeline"],
             version=data["version"],
@@ -170,8 +188,7 @@ def build_plan(spec: PipelineSpec, params: Mapping[str, object] | None = None) -
             needs=list(step.needs),
             params=validated,
             inputs=inputs,
-            retries=step.retries,
-            retry_delay_seconds=step.retry_delay_seconds,
+            retry=step.retry_policy,
             timeout_seconds=step.timeout_seconds,
         )
         stages[planned.stage - 1].append(planned)

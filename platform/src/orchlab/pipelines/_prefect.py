@@ -1,30 +1,35 @@
 """Run a pipeline as a Prefect 3 flow: one Prefect task run per step.
 
 The flow walks the plan stage by stage and submits a stage's steps together, so
-independent steps run concurrently on the flow's task runner. Each step's retries and
-delay from the spec become the task's ``retries`` and ``retry_delay_seconds``; a
-``retry_condition_fn`` retries only failures classified as transient, as the Temporal
-adapter and the local runner do.
+independent steps run concurrently on the flow's task runner. Each step's retry policy
+(:class:`orchlab.reliability.RetryPolicy`) is rendered with its
+:meth:`~orchlab.reliability.RetryPolicy.prefect_task_options`: ``retries``,
+``retry_delay_seconds`` (the backoff's delays), ``retry_jitter_factor`` and a
+``retry_condition_fn`` that retries only what
+:data:`orchlab.reliability.DEFAULT_CLASSIFIER` calls transient and stops at the deadline,
+as the Temporal adapter and the local runner do.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, task
+from prefect import Task, flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run as current_task_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
-from orchlab.errors import FailureClass, OrchlabError, classify
+from orchlab.errors import OrchlabError
 from orchlab.pipelines._local import RunSetup, SpecSource, prepare_run
-from orchlab.pipelines._plan import ExecutionPlan
-from orchlab.pipelines._result import PipelineOutcome, PipelineResult, StepFailure, error_text
+from orchlab.pipelines._plan import ExecutionPlan, PlannedStep
+from orchlab.pipelines._result import PipelineOutcome, PipelineResult, StepFailure
 from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
+from orchlab.reliability._classify import DEFAULT_CLASSIFIER
 
 
 class _StepsFailed(OrchlabError, RuntimeError):
@@ -36,33 +41,42 @@ class _StepsFailed(OrchlabError, RuntimeError):
         self.outcome = outcome
 
 
-class _StepError(RuntimeError):
-    """A step's failure, with the attempt it happened on (Prefect keeps the exception)."""
-
-    def __init__(self, text: str, attempt: int, failure_class: FailureClass) -> None:
-        super().__init__(text)
-        self.text = text
-        self.attempt = attempt
-        self.failure_class = failure_class
-
-
-def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
-    # Prefect calls this with the failed state; retry only what may succeed next time.
-    exc = state.result(raise_on_failure=False)
-    if isinstance(exc, _StepError):
-        return exc.failure_class is FailureClass.TRANSIENT
-    return isinstance(exc, BaseException) and classify(exc) is FailureClass.TRANSIENT
+_ATTEMPT = "orchlab_attempt"  # set on a step's exception: the attempt it ended
 
 
 @task(name="pipeline-step", cache_policy=NO_CACHE, persist_result=False)
 def run_step_task(call: dict[str, Any]) -> dict[str, Any]:
-    """The Prefect task behind every step: run it with :func:`execute_step`."""
+    """The Prefect task behind every step: run it with :func:`execute_step`.
+
+    A failure is raised as it is (the attempt it ended noted on it), so that Prefect
+    records the real error and the step's ``retry_condition_fn`` classifies it.
+    """
     step_call = StepCall(**call)
     step_call.attempt = int(current_task_run.run_count or 1)
     try:
         return asdict(execute_step(step_call))
     except Exception as exc:
-        raise _StepError(error_text(exc), step_call.attempt, classify(exc)) from exc
+        # Prefect hands the flow this very object; its server's task-run record is
+        # written asynchronously, so reading the run count back there races.
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(exc, _ATTEMPT, step_call.attempt)
+        raise
+
+
+def _attempt_of(exc: BaseException, default: int) -> int:
+    attempt = getattr(exc, _ATTEMPT, None)
+    return attempt if isinstance(attempt, int) and attempt >= 1 else default
+
+
+def step_task(step: PlannedStep) -> Task[..., dict[str, Any]]:
+    """The task that runs ``step``: its name, timeout and rendered retry policy."""
+    policy = step.retry.policy(classifier=DEFAULT_CLASSIFIER)
+    return run_step_task.with_options(
+        name=step.name,
+        task_run_name=step.name,
+        timeout_seconds=step.timeout_seconds,
+        **policy.prefect_task_options(),
+    )
 
 
 @flow(name="orchlab-pipeline", persist_result=False, validate_parameters=False)
@@ -78,24 +92,17 @@ def pipeline_flow(
     )
     outcome = PipelineOutcome()
     for stage in setup.plan.stages:
-        futures = {}
+        futures = {
+            step.name: step_task(step).submit(asdict(setup.call(step, outcome.outputs)))
+            for step in stage
+        }
         for step in stage:
-            configured = run_step_task.with_options(
-                name=step.name,
-                task_run_name=step.name,
-                retries=step.retries,
-                retry_delay_seconds=step.retry_delay_seconds,
-                retry_condition_fn=_retry_transient,
-                timeout_seconds=step.timeout_seconds,
-            )
-            futures[step.name] = configured.submit(asdict(setup.call(step, outcome.outputs)))
-        for name, future in futures.items():
             try:
-                outcome.outputs[name] = StepOutput(**future.result())
-            except _StepError as exc:
-                outcome.failures[name] = StepFailure(name, exc.text, exc.attempt)
-            except Exception as exc:  # a timeout or crash raised by Prefect itself
-                outcome.failures[name] = StepFailure(name, error_text(exc), 1)
+                outcome.outputs[step.name] = StepOutput(**futures[step.name].result())
+            except Exception as exc:  # the step's failure, or a timeout Prefect raised
+                attempt = _attempt_of(exc, default=step.retry.max_attempts)
+                details = DEFAULT_CLASSIFIER.details(exc, attempt=attempt)
+                outcome.failures[step.name] = StepFailure.from_details(step.name, details, attempt)
         if outcome.failures:
             raise _StepsFailed(outcome)
     return asdict(outcome)
@@ -153,4 +160,4 @@ def run_prefect(
     return setup.finish(outcome, "prefect")
 
 
-__all__ = ["pipeline_flow", "run_prefect", "run_step_task"]
+__all__ = ["pipeline_flow", "run_prefect", "run_step_task", "step_task"]

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from orchlab.errors import OrchlabError
+from orchlab.errors import FailureClass, OrchlabError
 from orchlab.pipelines._plan import ExecutionPlan
 from orchlab.pipelines._tasks import StepOutput
+from orchlab.reliability._failure import FailureDetails
 
 StepStatus = Literal["succeeded", "failed", "skipped"]
 """``skipped``: not run because an earlier stage failed."""
@@ -34,6 +35,14 @@ class StepFailure:
     """``ErrorType: message`` of the last attempt."""
     attempts: int = 1
     """How many attempts were made."""
+    failure_class: FailureClass | None = None
+    """How the classifier saw the last failure (None when the engine itself stopped the
+    step, by a timeout or a crash, without the step raising)."""
+
+    @classmethod
+    def from_details(cls, step: str, details: FailureDetails, attempts: int) -> StepFailure:
+        """The failure of ``step`` as the one failure schema describes it."""
+        return cls(step, details.text, details.attempt or attempts, details.failure_class)
 
 
 @dataclass
@@ -50,8 +59,15 @@ class PipelineOutcome:
         """Rebuild an outcome from its JSON form (as it arrives in a failure's details)."""
         return cls(
             outputs={k: StepOutput(**v) for k, v in data.get("outputs", {}).items()},
-            failures={k: StepFailure(**v) for k, v in data.get("failures", {}).items()},
+            failures={k: _failure_of(v) for k, v in data.get("failures", {}).items()},
         )
+
+
+def _failure_of(data: Mapping[str, Any]) -> StepFailure:
+    fields = dict(data)
+    if fields.get("failure_class") is not None:
+        fields["failure_class"] = FailureClass(fields["failure_class"])
+    return StepFailure(**fields)
 
 
 def error_text(exc: BaseException) -> str:
@@ -79,6 +95,9 @@ class StepResult(BaseModel):
     """Artifact references by output name."""
     error: str | None = None
     """Why it failed."""
+    failure_class: FailureClass | None = None
+    """How the last failure was classified: transient failures were retried per the
+    step's policy, permanent and fatal ones were not."""
 
 
 class PipelineResult(BaseModel):
@@ -179,7 +198,12 @@ def assemble_result(
         elif planned.name in outcome.failures:
             failure = outcome.failures[planned.name]
             first_error = first_error or f"step {planned.name!r}: {failure.error}"
-            update = {"status": "failed", "attempts": failure.attempts, "error": failure.error}
+            update = {
+                "status": "failed",
+                "attempts": failure.attempts,
+                "error": failure.error,
+                "failure_class": failure.failure_class,
+            }
             steps.append(base.model_copy(update=update))
         else:
             steps.append(base)

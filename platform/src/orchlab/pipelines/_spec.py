@@ -10,6 +10,12 @@ Step parameters may reference pipeline parameters and upstream artifacts::
       model: ${params.model}                 # a pipeline parameter, keeps its type
       tags: {date: "run of ${params.date}"}  # embedded in text: formatted as a string
       dataset: ${steps.features.dataset}     # an artifact input: output of an upstream step
+
+A step's ``retry`` block is a :class:`orchlab.reliability.RetryPolicy` in data form
+(:class:`StepRetry`: attempts, backoff, jitter, maximum interval, deadline); the older
+fixed-delay fields ``retries`` and ``retry_delay_seconds`` are still accepted and mean a
+fixed delay without jitter. Failures are retried only when the one
+:class:`orchlab.reliability.FailureClassifier` calls them transient, on every runner.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchlab.errors import SpecError
+from orchlab.pipelines._retry import NO_RETRY, StepRetry
 from orchlab.pipelines._tasks import get_task
 
 ParamType = Literal["str", "int", "float", "bool", "date"]
@@ -125,15 +132,49 @@ class StepSpec(BaseModel):
     """Steps that must succeed before this one starts."""
     params: dict[str, Any] = Field(default_factory=dict)
     """The task's parameters and artifact inputs; may hold ``${...}`` references."""
-    retries: int = Field(default=0, ge=0, le=100)
-    """How many times to retry a transient failure."""
-    retry_delay_seconds: float = Field(default=0.0, ge=0.0)
-    """The wait between attempts."""
+    retry: StepRetry | None = None
+    """How transient failures are retried: attempts, backoff, jitter, maximum interval,
+    deadline (see :class:`StepRetry`); by default a step runs once. Read the effective
+    policy from :attr:`retry_policy`."""
+    retries: int | None = Field(default=None, ge=0, le=100)
+    """Older fixed-delay form: how many times to retry a transient failure. Means
+    ``retry: {max_attempts: retries + 1, initial_interval: retry_delay_seconds, backoff: 1,
+    jitter: none}``; not together with ``retry``."""
+    retry_delay_seconds: float | None = Field(default=None, ge=0.0)
+    """Older fixed-delay form: the wait between attempts (with ``retries`` only)."""
     timeout_seconds: float | None = Field(default=None, gt=0.0)
     """The longest one attempt may run. Temporal enforces it (600 s when unset); Prefect
     only when set, and cannot interrupt a step blocked in a worker thread."""
     description: str = ""
     """What the step is for."""
+
+    @model_validator(mode="after")
+    def _check_retry(self) -> StepSpec:
+        where = f"step {self.name!r}"
+        legacy = self.retries is not None or self.retry_delay_seconds is not None
+        if self.retry is not None and legacy:
+            raise SpecError(
+                f"{where}: give either retry or the older retries/retry_delay_seconds, not both"
+            )
+        if self.retry_delay_seconds and not self.retries:
+            raise SpecError(
+                f"{where}: retry_delay_seconds={self.retry_delay_seconds:g} has no effect "
+                "without retries; set retries (or use retry: {max_attempts: ...})"
+            )
+        try:
+            self.retry_policy.check()
+        except ValueError as exc:
+            raise SpecError(f"{where}: retry: {exc}") from None
+        return self
+
+    @property
+    def retry_policy(self) -> StepRetry:
+        """The step's effective retry policy, whichever form the spec used."""
+        if self.retry is not None:
+            return self.retry
+        if self.retries:
+            return StepRetry.fixed(retries=self.retries, delay=self.retry_delay_seconds or 0.0)
+        return NO_RETRY
 
 
 class PipelineSpec(BaseModel):

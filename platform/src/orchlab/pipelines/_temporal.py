@@ -1,11 +1,13 @@
 """Run a pipeline as a Temporal workflow: one activity execution per step.
 
 :func:`run_step_activity` is the one generic activity: it runs any step with
-:func:`orchlab.pipelines.execute_step` and turns a failure that retrying cannot fix into a
-non-retryable ``ApplicationError``, so the ``RetryPolicy`` only spends attempts on
-transient failures. :func:`create_worker` builds a worker for a task queue (run it on as
-many machines as you like, all seeing the run folder); :func:`run_temporal` can also run
-one for the duration of a single pipeline run, as Temporal's samples do.
+:func:`orchlab.pipelines.execute_step` and turns a failure into an ``ApplicationError``
+with :meth:`orchlab.reliability.FailureClassifier.to_temporal` (non-retryable unless
+transient, the failure's :class:`~orchlab.reliability.FailureDetails` in ``details[0]``),
+so the step's ``RetryPolicy`` only spends attempts on transient failures.
+:func:`create_worker` builds a worker for a task queue (run it on as many machines as you
+like, all seeing the run folder); :func:`run_temporal` can also run one for the duration
+of a single pipeline run, as Temporal's samples do.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from orchlab import __version__
-from orchlab.errors import FailureClass, classify
 from orchlab.pipelines._local import SpecSource, prepare_run
 from orchlab.pipelines._result import PipelineOutcome, PipelineResult
 from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
 from orchlab.pipelines._temporal_workflow import RUN_STEP_ACTIVITY, PipelineInput, PipelineWorkflow
+from orchlab.reliability._classify import DEFAULT_CLASSIFIER
 
 DEFAULT_TASK_QUEUE = "orchlab-pipelines"
 """The task queue pipelines run on unless told otherwise."""
@@ -35,20 +37,21 @@ def run_step_activity(call: StepCall) -> StepOutput:
     """Run one pipeline step (a synchronous activity: workers need an executor).
 
     Raises:
-        ApplicationError: On failure; non-retryable unless the failure is transient. Its
-            first detail is the attempt number.
+        ApplicationError: On failure, from
+            :meth:`orchlab.reliability.FailureClassifier.to_temporal`: non-retryable unless
+            the failure is transient, its ``details[0]`` the failure's
+            :class:`orchlab.reliability.FailureDetails` (class, error, attempt). A step
+            that raises an already classified ``ApplicationError`` (one wrapped with
+            ``FailureClassifier.temporal_activity``) keeps its classification.
     """
     call.attempt = activity.info().attempt
     try:
         return execute_step(call)
     except Exception as exc:
-        lines = str(exc).strip().splitlines()
-        raise ApplicationError(
-            lines[0] if lines else "",
-            call.attempt,
-            type=type(exc).__name__,
-            non_retryable=classify(exc) is not FailureClass.TRANSIENT,
-        ) from exc
+        error = DEFAULT_CLASSIFIER.to_temporal(exc)
+        if error is exc:  # already classified: as it is (`from` itself would loop)
+            raise
+        raise error from exc
 
 
 def create_worker(
@@ -141,7 +144,7 @@ async def run_temporal(
         except WorkflowFailureError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.type == "PipelineFailed":
-                return PipelineOutcome.from_dict(cause.details[0])
+                return PipelineOutcome.from_dict(cause.details[1])
             raise
 
     if run_worker:

@@ -13,21 +13,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from orchlab.errors import FailureClass
     from orchlab.pipelines._plan import ExecutionPlan, PlannedStep, resolve_inputs
     from orchlab.pipelines._result import PipelineOutcome, StepFailure
+    from orchlab.pipelines._retry import StepRetry  # noqa: F401 - the converter resolves its hints
     from orchlab.pipelines._tasks import StepCall, StepOutput
+    from orchlab.reliability._classify import DEFAULT_CLASSIFIER
+    from orchlab.reliability._failure import FailureDetails, failure_details
 
 RUN_STEP_ACTIVITY = "orchlab.run_step"
 """The name of the one generic activity that runs any step."""
 
 DEFAULT_STEP_TIMEOUT = timedelta(minutes=10)
 """The start-to-close timeout of a step whose spec sets none."""
-
-_MIN_RETRY_INTERVAL = timedelta(milliseconds=100)
 
 
 @dataclass
@@ -63,20 +64,36 @@ class PipelineWorkflow:
 
     @workflow.run
     async def run(self, input: PipelineInput) -> PipelineOutcome:
-        """Run the plan; fail the workflow (with the outcome as details) if a step fails."""
+        """Run the plan; fail the workflow if a step fails (see :meth:`_failed` for the
+        failure's details)."""
         for stage in input.plan.stages:
             self._running = [step.name for step in stage]
             await asyncio.gather(*(self._run_step(input, step) for step in stage))
             self._running = []
             if self._outcome.failures:
-                names = ", ".join(self._outcome.failures)
-                raise ApplicationError(
-                    f"pipeline {input.plan.pipeline!r} failed at step(s): {names}",
-                    self._outcome,
-                    type="PipelineFailed",
-                    non_retryable=True,
-                )
+                raise self._failed(input.plan.pipeline)
         return self._outcome
+
+    def _failed(self, pipeline: str) -> ApplicationError:
+        # details[0] follows the one failure schema (the first failed step's failure, its
+        # step named in `rule`); details[1] is the whole outcome, for run_temporal.
+        name, first = next(iter(self._outcome.failures.items()))
+        error_type, _, message = first.error.partition(": ")
+        details = FailureDetails(
+            first.failure_class or FailureClass.PERMANENT,
+            error_type,
+            message,
+            first.attempts,
+            rule=f"step {name!r}",
+        )
+        names = ", ".join(self._outcome.failures)
+        return ApplicationError(
+            f"pipeline {pipeline!r} failed at step(s): {names}",
+            details.to_dict(),
+            self._outcome,
+            type="PipelineFailed",
+            non_retryable=True,
+        )
 
     async def _run_step(self, input: PipelineInput, step: PlannedStep) -> None:
         call = StepCall(
@@ -88,16 +105,11 @@ class PipelineWorkflow:
             workdir=input.workdir,
             registry_dir=input.registry_dir,
         )
-        # Timeouts and retries are set here, where the activity is called.
-        timeout = (
-            timedelta(seconds=step.timeout_seconds)
-            if step.timeout_seconds
-            else DEFAULT_STEP_TIMEOUT
-        )
-        retry = RetryPolicy(
-            initial_interval=max(timedelta(seconds=step.retry_delay_seconds), _MIN_RETRY_INTERVAL),
-            backoff_coefficient=1.0,
-            maximum_attempts=step.retries + 1,
+        # Timeouts and retries are set here, where the activity is called: the step's one
+        # RetryPolicy, rendered for Temporal (retry policy, schedule-to-close deadline).
+        policy = step.retry.policy(classifier=DEFAULT_CLASSIFIER)
+        options = policy.temporal_activity_options(
+            start_to_close=step.timeout_seconds or DEFAULT_STEP_TIMEOUT.total_seconds()
         )
         try:
             self._outcome.outputs[step.name] = await workflow.execute_activity(
@@ -106,18 +118,17 @@ class PipelineWorkflow:
                 result_type=StepOutput,
                 activity_id=step.name,
                 summary=f"{step.name} ({step.task})",
-                start_to_close_timeout=timeout,
-                retry_policy=retry,
+                **options,
             )
         except ActivityError as err:
-            cause = err.cause
-            if isinstance(cause, ApplicationError):
-                attempts = int(cause.details[0]) if cause.details else step.retries + 1
-                text = f"{cause.type}: {cause.message}" if cause.message else str(cause.type)
+            details = failure_details(err)
+            if details is not None:
+                failure = StepFailure.from_details(step.name, details, policy.max_attempts)
             else:  # a timeout or cancellation decided by the server
-                attempts = step.retries + 1
-                text = f"{type(cause or err).__name__}: {cause or err}"
-            self._outcome.failures[step.name] = StepFailure(step.name, text, attempts)
+                cause = err.cause or err
+                text = f"{type(cause).__name__}: {cause}"
+                failure = StepFailure(step.name, text, policy.max_attempts)
+            self._outcome.failures[step.name] = failure
 
 
 __all__ = ["DEFAULT_STEP_TIMEOUT", "RUN_STEP_ACTIVITY", "PipelineInput", "PipelineWorkflow"]

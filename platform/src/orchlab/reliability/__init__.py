@@ -1,8 +1,11 @@
 """Reliability primitives for pipelines on Prefect, Temporal or plain Python.
 
-One :class:`FailureClassifier` decides what is transient, permanent or fatal; one
-:class:`RetryPolicy` renders as a Temporal ``RetryPolicy``, Prefect task options or a
-tenacity ``Retrying``; an :class:`IdempotencyLedger` makes side effects happen once across
+One :class:`FailureClassifier` decides what is transient, permanent or fatal, and
+:class:`FailureDetails` is the one schema of a failure (class, error, attempt, rule) that
+every runner records and that a Temporal ``ApplicationError`` carries in ``details[0]``;
+one :class:`RetryPolicy` (run with tenacity) renders as a Temporal ``RetryPolicy``,
+Prefect task options or a tenacity ``Retrying``, and is what a pipeline step's ``retry``
+becomes on every runner; an :class:`IdempotencyLedger` makes side effects happen once across
 retries, crashes and reruns; :class:`CircuitBreaker` protects an unstable dependency;
 :class:`DeadLetterQueue` keeps what failed for replay; :class:`Saga` undoes in reverse;
 small Temporal helpers cover heartbeats, pause/resume/skip and continue-as-new; and
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
         handler_ref,
         load_handler,
     )
+    from orchlab.reliability._failure import FailureDetails, failure_details
     from orchlab.reliability._idempotency import (
         Claim,
         ClaimStatus,
@@ -65,7 +69,13 @@ if TYPE_CHECKING:
         LedgerEntry,
         idempotency_key,
     )
-    from orchlab.reliability._retry import Jitter, RetryEvent, RetryPolicy
+    from orchlab.reliability._retry import (
+        PREFECT_MAX_RETRIES,
+        TEMPORAL_MIN_INTERVAL,
+        Jitter,
+        RetryEvent,
+        RetryPolicy,
+    )
     from orchlab.reliability._saga import Compensation, CompensationFailed, Saga, describe_failure
     from orchlab.reliability._temporal import (
         ControlStatus,
@@ -101,6 +111,9 @@ _LAZY: dict[str, str] = {
     "DeadLetterQueue": "orchlab.reliability._dlq",
     "FailureClass": "orchlab.errors",
     "FailureClassifier": "orchlab.reliability._classify",
+    "FailureDetails": "orchlab.reliability._failure",
+    "PREFECT_MAX_RETRIES": "orchlab.reliability._retry",
+    "TEMPORAL_MIN_INTERVAL": "orchlab.reliability._retry",
     "Heartbeat": "orchlab.reliability._temporal",
     "IdempotencyConflict": "orchlab.reliability._idempotency",
     "IdempotencyLedger": "orchlab.reliability._idempotency",
@@ -124,6 +137,7 @@ _LAZY: dict[str, str] = {
     "default_dlq_path": "orchlab.reliability._dlq",
     "describe_failure": "orchlab.reliability._saga",
     "exception_of_state": "orchlab.reliability._classify",
+    "failure_details": "orchlab.reliability._failure",
     "forget_breakers": "orchlab.reliability._breaker",
     "get_breaker": "orchlab.reliability._breaker",
     "handler_ref": "orchlab.reliability._dlq",
@@ -142,6 +156,8 @@ __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "DEFAULT_CLASSIFIER",
+    "PREFECT_MAX_RETRIES",
+    "TEMPORAL_MIN_INTERVAL",
     "BreakerSnapshot",
     "BreakerState",
     "Checkpointer",
@@ -157,6 +173,7 @@ __all__ = [
     "DeadLetterQueue",
     "FailureClass",
     "FailureClassifier",
+    "FailureDetails",
     "Heartbeat",
     "IdempotencyConflict",
     "IdempotencyLedger",
@@ -180,6 +197,7 @@ __all__ = [
     "default_dlq_path",
     "describe_failure",
     "exception_of_state",
+    "failure_details",
     "forget_breakers",
     "get_breaker",
     "handler_ref",

@@ -1,17 +1,28 @@
 """Failure classification: one set of rules that drives Temporal, Prefect and plain code.
 
 A :class:`FailureClassifier` turns an exception into a :class:`~orchlab.errors.FailureClass`
-(transient, permanent or fatal) from ordered :class:`ClassifierRule` s: exception types,
-HTTP-like status codes and predicates. The first rule that matches wins; when none does,
-:func:`orchlab.errors.classify` decides (orchlab errors carry their class; ``TimeoutError`` and
-``ConnectionError`` are transient; anything else is permanent).
+(transient, permanent or fatal), in this order:
 
-The same classifier then renders for each engine:
+1. ordered :class:`ClassifierRule` s (exception types, HTTP-like status codes, predicates):
+   the first rule that matches wins;
+2. a Temporal ``ApplicationError`` keeps the class it carries: the one its
+   :class:`~orchlab.reliability.FailureDetails` record, or else Temporal's own meaning of
+   its ``non_retryable`` flag (set: permanent, unset: transient). So a step wrapped with
+   :meth:`FailureClassifier.temporal_activity` is classified the same on every runner;
+3. an HTTP-like status (:func:`status_of`) by :func:`orchlab.errors.http_status_class`;
+4. :func:`orchlab.errors.classify` (orchlab errors carry their class; ``TimeoutError`` and
+   ``ConnectionError`` are transient; anything else is permanent).
+
+:meth:`FailureClassifier.details` describes a failure in the one schema every runner uses
+(:class:`~orchlab.reliability.FailureDetails`). The same classifier then renders for each
+engine:
 
 * Temporal: :meth:`FailureClassifier.to_temporal` wraps an exception in an ``ApplicationError``
-  that is non-retryable unless transient; :meth:`FailureClassifier.temporal_activity` does it
-  for every exception an activity raises; :meth:`FailureClassifier.non_retryable_error_types`
-  lists the type names for ``RetryPolicy.non_retryable_error_types``.
+  that is non-retryable unless transient, with the failure's details as a JSON object in
+  ``details[0]`` (its attempt included when raised in an activity);
+  :meth:`FailureClassifier.temporal_activity` does it for every exception an activity
+  raises; :meth:`FailureClassifier.non_retryable_error_types` lists the type names for
+  ``RetryPolicy.non_retryable_error_types``.
 * Prefect: :meth:`FailureClassifier.prefect_retry_condition` is a ``retry_condition_fn``.
 """
 
@@ -20,10 +31,16 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from orchlab.errors import FailureClass, classify, http_status_class
+from orchlab.reliability._failure import (
+    FailureDetails,
+    carried_details,
+    failure_details,
+    is_application_error,
+)
 
 if TYPE_CHECKING:
     from temporalio.exceptions import ApplicationError
@@ -151,6 +168,13 @@ class FailureClassifier:
         for rule in self.rules:
             if rule.matches(exc):
                 return rule.failure_class, rule.label()
+        carried = carried_details(exc)
+        if carried is not None:
+            return carried.failure_class, "classified upstream"
+        if is_application_error(exc):
+            non_retryable = bool(getattr(exc, "non_retryable", False))
+            kind = FailureClass.PERMANENT if non_retryable else FailureClass.TRANSIENT
+            return kind, f"temporal non_retryable={non_retryable}"
         if self.use_http_status:
             status = status_of(exc)
             if status is not None:
@@ -159,14 +183,24 @@ class FailureClassifier:
 
     def classify(self, exc: BaseException) -> FailureClass:
         """Return the failure class of ``exc``."""
-        for rule in self.rules:
-            if rule.matches(exc):
-                return rule.failure_class
-        if self.use_http_status:
-            status = status_of(exc)
-            if status is not None:
-                return http_status_class(status)
-        return self.fallback(exc)
+        return self.explain(exc)[0]
+
+    def details(self, exc: BaseException, *, attempt: int | None = None) -> FailureDetails:
+        """Describe ``exc`` in the one failure schema (see :class:`FailureDetails`).
+
+        An ``ApplicationError`` that already carries details (from :meth:`to_temporal`)
+        keeps them, so the original error's type and message survive the wrapping; a
+        rule of this classifier that matches still decides the class.
+
+        Args:
+            exc: The failure.
+            attempt: The attempt that failed, from 1, when the caller knows it.
+        """
+        failure_class, rule = self.explain(exc)
+        carried = carried_details(exc)
+        if carried is not None and carried.error_type:
+            return replace(carried, failure_class=failure_class).at_attempt(attempt)
+        return FailureDetails.describe(exc, failure_class, attempt=attempt, rule=rule)
 
     def is_retryable(self, exc: BaseException) -> bool:
         """Whether retrying ``exc`` may help (it is transient)."""
@@ -178,21 +212,33 @@ class FailureClassifier:
         """Wrap ``exc`` in a Temporal ``ApplicationError`` carrying its classification.
 
         The error's ``type`` is the exception's class name (what
-        ``RetryPolicy.non_retryable_error_types`` matches), its first detail the failure
-        class, and it is ``non_retryable`` unless the failure is transient. An
-        ``ApplicationError`` is returned unchanged.
+        ``RetryPolicy.non_retryable_error_types`` matches), its only detail the failure's
+        :class:`FailureDetails` as a JSON object (with the activity's attempt when called
+        inside an activity), and it is ``non_retryable`` unless the failure is transient.
+        An ``ApplicationError`` that already carries details is returned unchanged; one
+        without is wrapped so that it does (its type, message and ``non_retryable`` flag
+        kept).
         """
         # Imported here: plain-code users of the classifier need not load Temporal.
+        from temporalio import activity
         from temporalio.exceptions import ApplicationError
 
-        if isinstance(exc, ApplicationError):
+        if isinstance(exc, ApplicationError) and carried_details(exc) is not None:
             return exc
-        failure_class = self.classify(exc)
+        attempt = activity.info().attempt if activity.in_activity() else None
+        details = self.details(exc, attempt=attempt)
+        if isinstance(exc, ApplicationError):
+            return ApplicationError(
+                exc.message,
+                details.to_dict(),
+                type=exc.type,
+                non_retryable=exc.non_retryable,
+            )
         return ApplicationError(
-            f"{failure_class.value}: {exc}",
-            failure_class.value,
-            type=type(exc).__name__,
-            non_retryable=failure_class is not FailureClass.TRANSIENT,
+            f"{details.failure_class.value}: {exc}",
+            details.to_dict(),
+            type=details.error_type,
+            non_retryable=not details.retryable,
         )
 
     def non_retryable_error_types(self, *extra: type[BaseException]) -> list[str]:
@@ -280,24 +326,15 @@ def classification_of(error: BaseException) -> FailureClass | None:
     """Read the failure class back from a Temporal failure seen in a workflow or client.
 
     Follows ``cause`` links (``WorkflowFailureError`` -> ``ActivityError`` ->
-    ``ApplicationError``) to the first ``ApplicationError`` whose first detail is a
-    failure class (as :meth:`FailureClassifier.to_temporal` writes).
+    ``ApplicationError``) to the first ``ApplicationError`` carrying
+    :class:`FailureDetails` (as :meth:`FailureClassifier.to_temporal` writes); see
+    :func:`~orchlab.reliability.failure_details` for the whole record.
 
     Returns:
         The failure class, or None when no classified error is in the chain.
     """
-    from temporalio.exceptions import ApplicationError
-
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, ApplicationError) and current.details:
-            first = current.details[0]
-            if isinstance(first, str) and first in {c.value for c in FailureClass}:
-                return FailureClass(first)
-        current = current.__cause__ or getattr(current, "cause", None)
-    return None
+    found = failure_details(error)
+    return found.failure_class if found is not None else None
 
 
 DEFAULT_CLASSIFIER = FailureClassifier()

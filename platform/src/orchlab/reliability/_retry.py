@@ -27,17 +27,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 import tenacity
-from temporalio.common import RetryPolicy as TemporalRetryPolicy
 
 from orchlab.reliability._classify import DEFAULT_CLASSIFIER, FailureClassifier, exception_of_state
+
+if TYPE_CHECKING:
+    from temporalio.common import RetryPolicy as TemporalRetryPolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_PREFECT_MAX_DELAYS = 50  # Prefect refuses a retry_delay_seconds list longer than this
+PREFECT_MAX_RETRIES = 50
+"""Prefect refuses a ``retry_delay_seconds`` list longer than this."""
+
+TEMPORAL_MIN_INTERVAL = 0.001
+"""The shortest retry interval rendered for Temporal, in seconds: the server reads a zero
+interval as unset and waits its default second instead."""
 
 
 class Jitter(StrEnum):
@@ -117,6 +124,28 @@ class RetryPolicy:
             raise ValueError(f"deadline must be > 0 seconds or None, got {self.deadline}")
         object.__setattr__(self, "jitter", Jitter(self.jitter))
 
+    @classmethod
+    def fixed(cls, *, retries: int, delay: float, **options: Any) -> RetryPolicy:
+        """A fixed-delay policy: ``retries`` retries, each after exactly ``delay`` seconds.
+
+        The shape of the pipeline spec's older ``retries`` / ``retry_delay_seconds``
+        fields: no backoff, no jitter. ``options`` sets the other fields (``deadline``,
+        ``classifier``, ``sleep``, ...).
+
+        Raises:
+            ValueError: When ``retries`` or ``delay`` is negative.
+        """
+        if retries < 0:
+            raise ValueError(f"retries must be >= 0, got {retries}")
+        return cls(
+            max_attempts=retries + 1,
+            initial_interval=delay,
+            backoff=1.0,
+            max_interval=delay,
+            jitter=Jitter.NONE,
+            **options,
+        )
+
     # -- delays -----------------------------------------------------------------------------
 
     def base_delay(self, retry: int) -> float:
@@ -149,63 +178,77 @@ class RetryPolicy:
 
     # -- running plain code -----------------------------------------------------------------
 
-    def _next_delay(
-        self, exc: Exception, attempt: int, start: float, rng: random.Random
-    ) -> float | None:
-        """The delay before the next attempt, or None to give up (noting why on ``exc``)."""
-        if not self.classifier.is_retryable(exc):
-            return None
-        if attempt >= self.max_attempts:
-            exc.add_note(f"gave up after {attempt} attempts (max_attempts={self.max_attempts})")
-            return None
-        delay = self.delay(attempt, rng)
-        if self.deadline is not None:
-            elapsed = self.clock() - start
-            if elapsed + delay > self.deadline:
-                exc.add_note(
-                    f"gave up after {attempt} attempts: the next retry would start after the "
-                    f"{self.deadline:g} s deadline ({elapsed:.3g} s elapsed)"
+    def _retrying(self, *, asynchronous: bool) -> tenacity.BaseRetrying:
+        """The tenacity loop behind :meth:`call`, :meth:`acall` and :meth:`tenacity`.
+
+        Each run (a call, or one ``for attempt in ...`` loop) keeps its own start time, by
+        this policy's clock, and its own jitter generator seeded with :attr:`seed`, on the
+        tenacity call state; so one ``Retrying`` serves many runs and a fake clock drives
+        the deadline.
+        """
+
+        def before(state: tenacity.RetryCallState) -> None:
+            if state.attempt_number == 1:
+                setattr(state, _RUN, _Run(self.clock(), random.Random(self.seed)))
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            return self.delay(state.attempt_number, _run_of(state).rng)
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            # Called after wait(): upcoming_sleep is the delay before the next attempt.
+            exc = _exception_of(state)
+            attempt = state.attempt_number
+            if attempt >= self.max_attempts:
+                exc.add_note(f"gave up after {attempt} attempts (max_attempts={self.max_attempts})")
+                return True
+            if self.deadline is not None:
+                elapsed = self.clock() - _run_of(state).start
+                if elapsed + state.upcoming_sleep > self.deadline:
+                    exc.add_note(
+                        f"gave up after {attempt} attempts: the next retry would start after "
+                        f"the {self.deadline:g} s deadline ({elapsed:.3g} s elapsed)"
+                    )
+                    return True
+            return False
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            if self.on_retry is not None:
+                elapsed = self.clock() - _run_of(state).start
+                event = RetryEvent(
+                    state.attempt_number, state.upcoming_sleep, _exception_of(state), elapsed
                 )
-                return None
-        if self.on_retry is not None:
-            self.on_retry(RetryEvent(attempt, delay, exc, self.clock() - start))
-        return delay
+                self.on_retry(event)
+
+        def retryable(exc: BaseException) -> bool:
+            # Only Exception subclasses: KeyboardInterrupt and the like end the run at once.
+            return isinstance(exc, Exception) and self.classifier.is_retryable(exc)
+
+        options: dict[str, Any] = {
+            "before": before,
+            "wait": wait,
+            "stop": stop,
+            "before_sleep": before_sleep,
+            "retry": tenacity.retry_if_exception(retryable),
+            "reraise": True,
+        }
+        if asynchronous:
+            return tenacity.AsyncRetrying(sleep=self.async_sleep, **options)
+        return tenacity.Retrying(sleep=self.sleep, **options)
 
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``fn`` and retry its transient failures; re-raise the last failure.
 
         A permanent or fatal failure is raised at once. When attempts or the deadline run
-        out, the last failure is raised with a note saying so.
+        out, the last failure is raised with a note saying so. The loop is tenacity's
+        (:meth:`tenacity`), waiting with :attr:`sleep`.
         """
-        start = self.clock()
-        attempt = 1
-        rng: random.Random | None = None
-        while True:
-            try:
-                return fn(*args, **kwargs)
-            except Exception as exc:
-                rng = rng or random.Random(self.seed)
-                delay = self._next_delay(exc, attempt, start, rng)
-                if delay is None:
-                    raise
-            self.sleep(delay)
-            attempt += 1
+        retrying = cast(tenacity.Retrying, self._retrying(asynchronous=False))
+        return retrying(fn, *args, **kwargs)
 
     async def acall(self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
         """:meth:`call` for a coroutine function; waits with :attr:`async_sleep`."""
-        start = self.clock()
-        attempt = 1
-        rng: random.Random | None = None
-        while True:
-            try:
-                return await fn(*args, **kwargs)
-            except Exception as exc:
-                rng = rng or random.Random(self.seed)
-                delay = self._next_delay(exc, attempt, start, rng)
-                if delay is None:
-                    raise
-            await self.async_sleep(delay)
-            attempt += 1
+        retrying = cast(tenacity.AsyncRetrying, self._retrying(asynchronous=True))
+        return cast(R, await retrying(fn, *args, **kwargs))
 
     def wrap(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate ``fn`` (plain or ``async def``) so each call runs under this policy."""
@@ -231,14 +274,20 @@ class RetryPolicy:
     def to_temporal(self) -> TemporalRetryPolicy:
         """This policy as a Temporal ``RetryPolicy``.
 
-        Temporal has no jitter setting (its server spreads retries itself) and no overall
-        deadline in the retry policy: pass :meth:`temporal_activity_options` to
-        ``execute_activity`` to get the deadline as a schedule-to-close timeout.
+        Temporal has no jitter setting (every retry waits exactly its backoff) and no
+        overall deadline in the retry policy: pass :meth:`temporal_activity_options` to
+        ``execute_activity`` to get the deadline as a schedule-to-close timeout. Intervals
+        shorter than :data:`TEMPORAL_MIN_INTERVAL` (zero) are rendered as that minimum,
+        since the server reads zero as "unset" (1 s initial, 100 x that maximum).
         """
+        # Imported here: plain-code users of the policy need not load Temporal.
+        from temporalio.common import RetryPolicy as TemporalRetryPolicy
+
+        initial = max(self.initial_interval, TEMPORAL_MIN_INTERVAL)
         return TemporalRetryPolicy(
-            initial_interval=timedelta(seconds=self.initial_interval),
+            initial_interval=timedelta(seconds=initial),
             backoff_coefficient=self.backoff,
-            maximum_interval=timedelta(seconds=self.max_interval),
+            maximum_interval=timedelta(seconds=max(self.max_interval, initial)),
             maximum_attempts=self.max_attempts,
             non_retryable_error_types=self.classifier.non_retryable_error_types() or None,
         )
@@ -283,20 +332,25 @@ class RetryPolicy:
     def prefect_task_options(self) -> dict[str, Any]:
         """Keyword arguments for ``@task`` / ``Task.with_options``.
 
-        ``retry_delay_seconds`` lists the un-jittered delays; Prefect applies its own
-        jitter (a clamped Poisson draw up to ``delay * (1 + retry_jitter_factor)``), set to
-        1.0 for full and 0.5 for equal jitter: the same spread, not the same distribution.
-        ``retry_condition_fn`` retries only transient failures and stops once the deadline
-        has passed since the task run started.
+        ``retry_delay_seconds`` lists the un-jittered delays, up to the first one that
+        reaches :attr:`max_interval` (Prefect repeats a list's last delay for the retries
+        after it); Prefect applies its own jitter (a clamped Poisson draw up to ``delay *
+        (1 + retry_jitter_factor)``), set to 1.0 for full and 0.5 for equal jitter: the
+        same spread, not the same distribution. ``retry_condition_fn`` retries only
+        transient failures and stops once the deadline has passed since the task run
+        started.
 
         Raises:
-            ValueError: When the policy has more retries than Prefect accepts (50).
+            ValueError: When the delays grow for more retries than Prefect accepts (50).
         """
         retries = self.max_attempts - 1
-        if retries > _PREFECT_MAX_DELAYS:
+        delays = [self.base_delay(n) for n in range(1, retries + 1)]
+        while len(delays) > 1 and delays[-1] == delays[-2]:
+            delays.pop()  # Prefect repeats the last one
+        if len(delays) > PREFECT_MAX_RETRIES:
             raise ValueError(
-                f"Prefect accepts at most {_PREFECT_MAX_DELAYS} retry delays; this policy "
-                f"has {retries} retries: lower max_attempts"
+                f"Prefect accepts at most {PREFECT_MAX_RETRIES} retry delays; this policy's "
+                f"delays grow for {len(delays)} retries: lower max_attempts or max_interval"
             )
         jitter_factor = {Jitter.NONE: None, Jitter.FULL: 1.0, Jitter.EQUAL: 0.5}[self.jitter]
         classifier, deadline = self.classifier, self.deadline
@@ -314,7 +368,7 @@ class RetryPolicy:
 
         return {
             "retries": retries,
-            "retry_delay_seconds": [self.base_delay(n) for n in range(1, retries + 1)],
+            "retry_delay_seconds": delays,
             "retry_jitter_factor": jitter_factor,
             "retry_condition_fn": retry_condition,
         }
@@ -325,26 +379,37 @@ class RetryPolicy:
         """This policy as a ``tenacity.Retrying`` (or ``AsyncRetrying``).
 
         Use it where code already speaks tenacity (``for attempt in policy.tenacity():``).
-        The deadline uses tenacity's own clock (``stop_before_delay``); the policy's
-        ``sleep`` and ``async_sleep`` are passed through.
+        It is the very loop :meth:`call` runs: the same delays, classes, notes and
+        ``on_retry`` events; the deadline is measured with the policy's ``clock``, and the
+        policy's ``sleep`` and ``async_sleep`` wait.
         """
-        rng = random.Random(self.seed)
-        stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(self.max_attempts)
-        if self.deadline is not None:
-            stop = stop | tenacity.stop_before_delay(self.deadline)
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            return self.delay(state.attempt_number, rng)
-
-        options: dict[str, Any] = {
-            "stop": stop,
-            "wait": wait,
-            "retry": tenacity.retry_if_exception(self.classifier.is_retryable),
-            "reraise": True,
-        }
-        if asynchronous:
-            return tenacity.AsyncRetrying(sleep=self.async_sleep, **options)
-        return tenacity.Retrying(sleep=self.sleep, **options)
+        return self._retrying(asynchronous=asynchronous)
 
 
-__all__ = ["Jitter", "RetryEvent", "RetryPolicy"]
+@dataclass
+class _Run:
+    """What one run of the loop keeps: when it started, and its jitter generator."""
+
+    start: float
+    rng: random.Random
+
+
+_RUN = "_orchlab_retry_run"  # the attribute of tenacity's call state holding the _Run
+
+
+def _run_of(state: tenacity.RetryCallState) -> _Run:
+    run = getattr(state, _RUN, None)
+    if not isinstance(run, _Run):  # pragma: no cover - before() always runs first
+        raise RuntimeError("retry state was not started by RetryPolicy")
+    return run
+
+
+def _exception_of(state: tenacity.RetryCallState) -> Exception:
+    # stop() and before_sleep() run only after a retryable (so Exception) failure.
+    exc = state.outcome.exception() if state.outcome is not None else None
+    if not isinstance(exc, Exception):  # pragma: no cover - guarded by retryable()
+        raise RuntimeError("no failed attempt to retry")
+    return exc
+
+
+__all__ = ["PREFECT_MAX_RETRIES", "TEMPORAL_MIN_INTERVAL", "Jitter", "RetryEvent", "RetryPolicy"]
