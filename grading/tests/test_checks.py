@@ -185,6 +185,9 @@ def test_dict_keys_are_matched_strictly() -> None:
     assert "unexpected key SneakyStr" in fails({SneakyStr("a"): 1}, {"a": 1})
     assert "unexpected key bool True" in fails({True: "x"}, {1: "x"})
     assert "unexpected key AlwaysEqual" in fails({AlwaysEqual(): 1}, {("k",): 1})
+    # tuple keys: each part keeps its type
+    assert "missing key tuple (1, 'a')" in fails({(1.0, "a"): 1}, {(1, "a"): 1})
+    assert "at [(1, 'a')]: expected int 2, got int 3" in fails({(1, "a"): 3}, {(1, "a"): 2})
 
 
 def test_sets_are_matched_strictly() -> None:

@@ -228,13 +228,27 @@ def _diff_sequence(
     return None
 
 
+def _plain(key: Any) -> bool:
+    """Whether a key is an exact atom or an exact tuple of them (safe to hash and compare)."""
+    if type(key) is tuple:
+        return all(_plain(k) for k in key)
+    return type(key) in _ATOMS
+
+
+def _tagged(key: Any) -> Any:
+    """A plain key with every part tagged by its type, so ``1``, ``1.0`` and ``True`` differ."""
+    if type(key) is tuple:
+        return (tuple, tuple(_tagged(k) for k in key))
+    return (type(key), key)
+
+
 def _match(got_keys: list[Any], expected_keys: list[Any]) -> tuple[list[Any], list[Any]]:
     """Pair keys strictly: (expected keys with no strict match, got keys left unmatched)."""
-    if all(type(k) in _ATOMS for k in got_keys) and all(type(k) in _ATOMS for k in expected_keys):
-        got_set = {(type(k), k) for k in got_keys}
-        expected_set = {(type(k), k) for k in expected_keys}
-        missing = [k for k in expected_keys if (type(k), k) not in got_set]
-        extra = [k for k in got_keys if (type(k), k) not in expected_set]
+    if all(_plain(k) for k in got_keys) and all(_plain(k) for k in expected_keys):
+        got_set = {_tagged(k) for k in got_keys}
+        expected_set = {_tagged(k) for k in expected_keys}
+        missing = [k for k in expected_keys if _tagged(k) not in got_set]
+        extra = [k for k in got_keys if _tagged(k) not in expected_set]
         return missing, extra
     left = list(got_keys)
     missing = []
@@ -258,12 +272,10 @@ def _diff_dict(got: Any, expected: dict[Any, Any], path: str, where: str) -> str
         if extra:
             parts.append("unexpected key " + ", ".join(_typed(k) for k in extra[:3]))
         return f"{where}{'; '.join(parts)}"
-    by_key = (
-        {(type(k), k): k for k in got_keys} if all(type(k) in _ATOMS for k in got_keys) else None
-    )
+    by_key = {_tagged(k): k for k in got_keys} if all(_plain(k) for k in got_keys) else None
     for key, value in expected.items():
         if by_key is not None:
-            got_key = by_key[(type(key), key)]
+            got_key = by_key[_tagged(key)]
         else:
             got_key = next(k for k in got_keys if _diff(k, key, "") is None)
         found = _diff(got[got_key], value, f"{path}[{key!r}]")
