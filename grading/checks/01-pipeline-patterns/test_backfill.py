@@ -13,19 +13,26 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from labgrader.checks import assert_equal, assert_type
+
 
 def _assert_runs(nb, pipeline, start, end, at, tz, expected_utc: list[datetime]) -> None:
     call = f"backfill({pipeline!r}, {start}, {end}, at={at}, tz={tz!r})"
     runs = nb.backfill(pipeline, start, end, at=at, tz=tz)
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    assert [r.logical_date for r in runs] == days, (
-        f"{call}: expected one run per day {[str(d) for d in days]}, got "
-        f"{[str(r.logical_date) for r in runs]}"
+    assert_equal(
+        [r.logical_date for r in runs],
+        days,
+        what=f"{call}: the logical dates (one run per day {[str(d) for d in days]})",
     )
-    assert [r.run_id for r in runs] == [f"{pipeline}-{d.isoformat()}" for d in days], (
-        f"{call}: run ids should be '<pipeline>-<YYYY-MM-DD>', got {[r.run_id for r in runs]}"
+    assert_equal(
+        [r.run_id for r in runs],
+        [f"{pipeline}-{d.isoformat()}" for d in days],
+        what=f"{call}: the run ids",
+        hint="Run ids are '<pipeline>-<YYYY-MM-DD>'.",
     )
     for run, want in zip(runs, expected_utc, strict=True):
+        assert_type(run.run_at, datetime, what=f"{call}: run_at")
         assert run.run_at.tzinfo is not None and run.run_at.utcoffset() == timedelta(0), (
             f"{call}: run_at must be an aware datetime in UTC, got {run.run_at!r}"
         )
@@ -115,10 +122,11 @@ def test_hidden_spring_gap_and_long_range(nb):
     runs = nb.backfill(
         "nightly", date(2023, 12, 30), date(2024, 1, 31), at=time(23, 0), tz="Asia/Kolkata"
     )
-    assert len(runs) == 33 and runs[-1].run_id == "nightly-2024-01-31", (
-        f"2023-12-30 through 2024-01-31 is 33 days, got {len(runs)} runs ending "
-        f"{runs[-1].run_id if runs else None}"
-    )
-    assert runs[0].run_at == datetime(2023, 12, 30, 17, 30, tzinfo=UTC), (
-        f"23:00 in Asia/Kolkata (UTC+05:30) is 17:30 UTC, got {runs[0].run_at}"
+    assert len(runs) == 33, f"2023-12-30 through 2024-01-31 is 33 days, got {len(runs)} runs"
+    assert_equal(runs[-1].run_id, "nightly-2024-01-31", what="the last run's id")
+    assert_equal(
+        runs[0].run_at,
+        datetime(2023, 12, 30, 17, 30, tzinfo=UTC),
+        what="the first run's run_at",
+        hint="23:00 in Asia/Kolkata (UTC+05:30) is 17:30 UTC.",
     )

@@ -13,6 +13,7 @@ import math
 
 import pytest
 
+from labgrader.checks import assert_equal, text
 from orchlab.errors import ValidationFailed
 
 COLUMNS = ["alcohol", "malic_acid", "proline"]
@@ -38,7 +39,7 @@ def _assert_fails(nb, split, ranges, column: str, why: str) -> None:
             f"check_artifact accepted an artifact where {why}; expected "
             f"orchlab.errors.ValidationFailed naming {column!r}"
         )
-    assert column in str(info.value), (
+    assert column in text(info.value), (
         f"the ValidationFailed for an artifact where {why} should name the column {column!r}, "
         f"got {str(info.value)!r}"
     )
@@ -49,7 +50,7 @@ def test_good_artifact_is_returned_unchanged(nb):
     split = _split(nb)
     before = copy.deepcopy(split)
     got = nb.check_artifact(split, RANGES)
-    assert got == before, f"a valid artifact should come back unchanged, got {got!r}"
+    assert_equal(got, before, what="a valid artifact should come back unchanged")
 
 
 @pytest.mark.check(exercise="check-artifact", points=3)
@@ -103,7 +104,10 @@ def test_hidden_nan_inf_and_empty_parts(nb):
 def test_hidden_bounds_are_inclusive_and_unlisted_columns_are_free(nb):
     edge = _split(nb, train=[[10.0, -99.0, 250.0], [15.5, 1e9, 1800.0]])
     got = nb.check_artifact(edge, RANGES)
-    assert got == edge, (
-        "values equal to a bound (10.0, 15.5, 250.0, 1800.0) are valid, and malic_acid has no "
-        f"range so any finite or odd value passes; got {got!r}"
+    assert_equal(
+        got,
+        edge,
+        what="check_artifact on values at the bounds",
+        hint="Values equal to a bound (10.0, 15.5, 250.0, 1800.0) are valid, and malic_acid has "
+        "no range so any finite or odd value passes.",
     )

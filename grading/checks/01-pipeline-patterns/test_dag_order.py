@@ -13,6 +13,8 @@ import re
 
 import pytest
 
+from labgrader.checks import assert_equal, difference, text
+
 DIAMOND = {
     "train": ["features"],
     "features": ["ingest"],
@@ -25,9 +27,9 @@ DIAMOND = {
 
 def _problems(deps: dict[str, list[str]], got: object) -> str | None:
     """Explain why ``got`` is not a valid execution order of ``deps``, or None when it is."""
-    if not isinstance(got, list):
-        return f"expected a list of step names, got {type(got).__name__}: {got!r}"
-    if sorted(got) != sorted(deps):
+    if type(got) is not list or any(type(step) is not str for step in got):
+        return f"expected a list of step names (str), got {type(got).__name__}: {got!r}"
+    if difference(sorted(got), sorted(deps)) is not None:
         return f"expected every step exactly once ({sorted(deps)}), got {got}"
     position = {step: i for i, step in enumerate(got)}
     for step, needs in deps.items():
@@ -40,10 +42,12 @@ def _problems(deps: dict[str, list[str]], got: object) -> str | None:
 def _assert_order(deps: dict[str, list[str]], expected: list[str], got: object) -> None:
     problem = _problems(deps, got)
     assert problem is None, f"execution_order({deps}): {problem}"
-    assert got == expected, (
-        f"execution_order({deps}) returned {got}: a valid order, but the contract's tie-break "
-        f"gives {expected}. When several steps are ready at once, run the alphabetically "
-        f"smallest first (a heap or a sorted ready list), not the insertion order of the dict."
+    assert_equal(
+        got,
+        expected,
+        what=f"execution_order({deps}) returned a valid order, but not the contract's tie-break",
+        hint="When several steps are ready at once, run the alphabetically smallest first (a "
+        "heap or a sorted ready list), not the insertion order of the dict.",
     )
 
 
@@ -77,7 +81,7 @@ def test_independent_roots_and_input_not_modified(nb):
     snapshot = {k: list(v) for k, v in deps.items()}
     got = nb.execution_order(deps)
     _assert_order(deps, ["audit", "load_a", "load_b", "join"], got)
-    assert deps == snapshot, f"execution_order must not modify its input; it became {deps}"
+    assert_equal(deps, snapshot, what="execution_order must not modify its input")
 
 
 @pytest.mark.check(exercise="dag-order", points=3)
@@ -89,7 +93,7 @@ def test_cycle_raises_value_error_naming_the_cycle(nb):
             f"execution_order({deps}) returned {order}, expected a ValueError: "
             f"clean -> score -> train -> clean can never run"
         )
-    _assert_names_cycle(deps, str(info.value), {"clean", "train", "score"})
+    _assert_names_cycle(deps, text(info.value), {"clean", "train", "score"})
 
 
 @pytest.mark.check(exercise="dag-order", points=1, hidden=True)
@@ -108,7 +112,7 @@ def test_hidden_other_graph(nb):
         ["ingest", "alpha", "split", "zeta", "fit", "eval", "publish"],
         nb.execution_order(deps),
     )
-    assert nb.execution_order({}) == [], "an empty pipeline has the empty order []"
+    assert_equal(nb.execution_order({}), [], what="an empty pipeline has the empty order []")
 
 
 @pytest.mark.check(exercise="dag-order", points=1, hidden=True)
@@ -116,12 +120,12 @@ def test_hidden_self_loop_and_unknown_dependency(nb):
     deps = {"ingest": [], "retrain": ["retrain", "ingest"]}
     with pytest.raises(ValueError) as info:
         nb.execution_order(deps)
-    _assert_names_cycle(deps, str(info.value), {"retrain"})
+    _assert_names_cycle(deps, text(info.value), {"retrain"})
 
     deps = {"ingest": [], "train": ["ingest", "featurs"]}
     with pytest.raises(ValueError) as info:
         order = nb.execution_order(deps)
         raise AssertionError(f"execution_order({deps}) returned {order}; 'featurs' is no step")
-    assert "featurs" in str(info.value), (
+    assert "featurs" in text(info.value), (
         f"expected the ValueError to name the unknown dependency 'featurs', got {info.value!r}"
     )

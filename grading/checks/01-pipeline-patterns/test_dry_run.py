@@ -14,6 +14,8 @@ import re
 
 import pytest
 
+from labgrader.checks import assert_equal, assert_not_equal, assert_type, text
+
 SPEC = {
     "name": "churn",
     "params": {"dataset": "wine", "seed": 0, "C": 1.0, "min_accuracy": 0.9},
@@ -53,15 +55,15 @@ def _reordered(value):
 @pytest.mark.check(exercise="dry-run", points=5)
 def test_plan_has_name_version_order_and_params(nb):
     plan = nb.dry_run(SPEC, ["C=0.5", "seed=3"], tasks=_tripwires(TASKS))
-    assert isinstance(plan, nb.Plan), f"expected a Plan, got {type(plan).__name__}"
-    assert plan.pipeline == "churn", f"plan.pipeline: expected 'churn', got {plan.pipeline!r}"
-    assert plan.order == ["ingest", "validate", "train", "register"], (
-        f"plan.order: expected ['ingest', 'validate', 'train', 'register'], got {plan.order}"
+    assert_type(plan, nb.Plan, what="dry_run(SPEC, ['C=0.5', 'seed=3'])")
+    assert_equal(plan.pipeline, "churn", what="plan.pipeline")
+    assert_equal(plan.order, ["ingest", "validate", "train", "register"], what="plan.order")
+    assert_equal(
+        plan.params,
+        {"dataset": "wine", "seed": 3, "C": 0.5, "min_accuracy": 0.9},
+        what="plan.params (the defaults with C=0.5 and seed=3)",
     )
-    assert plan.params == {"dataset": "wine", "seed": 3, "C": 0.5, "min_accuracy": 0.9}, (
-        f"plan.params: expected the defaults with C=0.5 and seed=3, got {plan.params}"
-    )
-    assert isinstance(plan.version, str) and re.fullmatch(r"[0-9a-f]{12}", plan.version), (
+    assert type(plan.version) is str and re.fullmatch(r"[0-9a-f]{12}", plan.version), (
         f"plan.version: expected 12 lowercase hex characters, got {plan.version!r}"
     )
 
@@ -70,18 +72,27 @@ def test_plan_has_name_version_order_and_params(nb):
 def test_version_identifies_the_definition_not_the_run(nb):
     tasks = _tripwires(TASKS)
     base = nb.dry_run(SPEC, [], tasks=tasks).version
-    assert nb.dry_run(_reordered(SPEC), [], tasks=tasks).version == base, (
-        "the same spec with its keys in another order got another version; serialize the "
-        "spec canonically (json.dumps(..., sort_keys=True)) before hashing"
+    assert_type(base, str, what="plan.version")
+    assert_equal(
+        nb.dry_run(_reordered(SPEC), [], tasks=tasks).version,
+        base,
+        what="the same spec with its keys in another order got another version",
+        hint="Serialize the spec canonically (json.dumps(..., sort_keys=True)) before hashing.",
     )
-    assert nb.dry_run(SPEC, ["seed=9"], tasks=tasks).version == base, (
-        "overrides changed the version; the version identifies the pipeline definition, and "
-        "a run's parameters are not part of it"
+    assert_equal(
+        nb.dry_run(SPEC, ["seed=9"], tasks=tasks).version,
+        base,
+        what="overrides changed the version",
+        hint="The version identifies the pipeline definition, and a run's parameters are not "
+        "part of it.",
     )
     changed = copy.deepcopy(SPEC)
     changed["steps"]["register"]["needs"] = ["validate", "train"]
-    assert nb.dry_run(changed, [], tasks=tasks).version != base, (
-        "adding a dependency to 'register' kept the same version; hash the whole spec"
+    assert_not_equal(
+        nb.dry_run(changed, [], tasks=tasks).version,
+        base,
+        what="adding a dependency to 'register' kept the same version",
+        hint="Hash the whole spec.",
     )
 
 
@@ -94,7 +105,8 @@ def test_unknown_task_and_cycle_fail_before_anything_runs(nb):
         raise AssertionError(
             f"dry_run returned {plan} although step 'notify' uses the unknown task 'slack'"
         )
-    assert "notify" in str(info.value) and "slack" in str(info.value), (
+    message = text(info.value)
+    assert "notify" in message and "slack" in message, (
         f"expected the error to name the step 'notify' and its task 'slack', got {info.value!r}"
     )
     spec = copy.deepcopy(SPEC)
@@ -118,11 +130,15 @@ def test_hidden_other_spec_with_a_branch(nb):
         },
     }
     plan = nb.dry_run(spec, ["notify=no", "window_days=30"], tasks=_tripwires(TASKS))
-    assert (plan.pipeline, plan.order, plan.params) == (
-        "fraud-nightly",
-        ["load", "baseline", "features", "score", "alert"],
-        {"window_days": 30, "threshold": 0.5, "notify": False},
-    ), f"unexpected plan for the fraud-nightly spec: {plan}"
+    assert_equal(
+        (plan.pipeline, plan.order, plan.params),
+        (
+            "fraud-nightly",
+            ["load", "baseline", "features", "score", "alert"],
+            {"window_days": 30, "threshold": 0.5, "notify": False},
+        ),
+        what="(plan.pipeline, plan.order, plan.params) for the fraud-nightly spec",
+    )
     with pytest.raises(ValueError):
         nb.dry_run(spec, ["threshold=high"], tasks=_tripwires(TASKS))
 
@@ -131,6 +147,7 @@ def test_hidden_other_spec_with_a_branch(nb):
 def test_hidden_version_sees_every_change(nb):
     tasks = _tripwires(TASKS)
     base = nb.dry_run(SPEC, [], tasks=tasks).version
+    assert_type(base, str, what="plan.version")
     for what, edit in [
         ("a default parameter", lambda s: s["params"].__setitem__("C", 2.0)),
         ("the pipeline name", lambda s: s.__setitem__("name", "churn-v2")),
@@ -138,6 +155,9 @@ def test_hidden_version_sees_every_change(nb):
     ]:
         spec = copy.deepcopy(SPEC)
         edit(spec)
-        assert nb.dry_run(spec, [], tasks=tasks).version != base, (
-            f"changing {what} kept the version {base}; hash the whole spec"
+        assert_not_equal(
+            nb.dry_run(spec, [], tasks=tasks).version,
+            base,
+            what=f"changing {what} kept the version",
+            hint="Hash the whole spec.",
         )

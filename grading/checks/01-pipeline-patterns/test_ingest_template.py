@@ -15,14 +15,15 @@ from collections import Counter
 import pytest
 from sklearn.datasets import load_breast_cancer, load_wine
 
+from labgrader.checks import assert_equal, assert_not_equal, assert_type, text
+
 
 def _assert_split(nb, config, data) -> None:
     call = f"load_split({config!r})"
     split = nb.load_split(config)
-    assert isinstance(split, nb.Split), f"{call}: expected a Split, got {type(split).__name__}"
-    assert split.columns == list(data.feature_names), (
-        f"{call}: expected columns {list(data.feature_names)[:3]}..., got {split.columns[:3]}..."
-    )
+    assert_type(split, nb.Split, what=call)
+    columns = [str(name) for name in data.feature_names]  # wine: str, breast_cancer: np.str_
+    assert_equal(split.columns, columns, what=f"{call}: the columns")
     n = len(data.target)
     n_test = math.ceil(config.test_size * n)
     assert (len(split.X_test), len(split.y_test)) == (n_test, n_test), (
@@ -47,9 +48,17 @@ def _assert_split(nb, config, data) -> None:
     rows = Counter(
         (*tuple(r), int(t)) for r, t in zip(data.data.tolist(), data.target, strict=True)
     )
+    assert all(type(t) is int for t in split.y_train + split.y_test), (
+        f"{call}: labels should be int, got "
+        f"{sorted({type(t).__name__ for t in split.y_train + split.y_test})}"
+    )
     got = Counter(
         (*tuple(r), t)
         for r, t in zip(split.X_train + split.X_test, split.y_train + split.y_test, strict=True)
+    )
+    # exact floats and ints: the Counters below then compare plain values only
+    assert all(type(v) is float for row in split.X_train + split.X_test for v in row), (
+        f"{call}: every feature value should be a float"
     )
     assert got == rows, (
         f"{call}: train + test should hold every (row, label) of the data set exactly once"
@@ -73,11 +82,17 @@ def test_same_seed_same_split_other_seed_other_split(nb):
     a = nb.load_split(nb.DataConfig(seed=5))
     b = nb.load_split(nb.DataConfig(seed=5))
     c = nb.load_split(nb.DataConfig(seed=6))
-    assert a.X_test == b.X_test and a.y_test == b.y_test, (
-        "two runs with seed=5 gave different test rows; pass config.seed as random_state"
+    assert_equal(
+        (b.X_test, b.y_test),
+        (a.X_test, a.y_test),
+        what="two runs with seed=5 gave different test rows",
+        hint="Pass config.seed as random_state.",
     )
-    assert a.X_test != c.X_test, (
-        "seed=5 and seed=6 gave the same test rows; the seed must come from the config"
+    assert_not_equal(
+        c.X_test,
+        a.X_test,
+        what="seed=5 and seed=6 gave the same test rows",
+        hint="The seed must come from the config.",
     )
 
 
@@ -89,7 +104,8 @@ def test_unknown_dataset_is_a_value_error(nb):
             f"DataConfig(dataset='wines') gave a split of {len(split.y_test)} "
             f"test rows, expected a ValueError"
         )
-    assert "wines" in str(info.value) and "wine" in str(info.value).replace("wines", ""), (
+    message = text(info.value)
+    assert "wines" in message and "wine" in message.replace("wines", ""), (
         f"expected the error to name 'wines' and list the known data sets, got {info.value!r}"
     )
 

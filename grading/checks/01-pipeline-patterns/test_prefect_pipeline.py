@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from labgrader.checks import assert_equal, assert_type
 from orchlab.errors import ValidationFailed
 
 
@@ -60,19 +61,20 @@ def test_flow_trains_evaluates_and_registers(nb, prefect_api_url, tmp_path):
     plan = _plan(nb)
     state, result = _run(nb, plan, tmp_path)
     assert state.is_completed(), f"the flow ended {state.name}: {result!r}"
-    assert isinstance(result, nb.PipelineResult), (
-        f"the flow should return a PipelineResult, got {type(result).__name__}: {result!r}"
-    )
+    assert_type(result, nb.PipelineResult, what="the flow's result")
     expected = _expected_metrics(nb, plan)
-    assert result.metrics == expected, (
-        f"metrics {result.metrics} differ from train_evaluate on the same split {expected}; "
-        f"build DataConfig from plan.params and pass C and seed from plan.params"
+    assert_equal(
+        result.metrics,
+        expected,
+        what="the metrics differ from train_evaluate on the same split",
+        hint="Build DataConfig from plan.params and pass C and seed from plan.params.",
     )
     cards = list(tmp_path.glob("*.json"))
     assert result.model_card is not None and len(cards) == 1, (
         f"accuracy {expected['accuracy']} >= min_accuracy 0.9, so one model card should be "
         f"registered in the registry folder; model_card={result.model_card!r}, files={cards}"
     )
+    assert_type(result.model_card, str, what="model_card")
     assert Path(result.model_card).resolve() == cards[0].resolve(), (
         f"model_card should be the registered file's path, got {result.model_card!r}"
     )
@@ -115,9 +117,12 @@ def test_hidden_other_params_and_quality_gate(nb, prefect_api_url, tmp_path):
     state, result = _run(nb, plan, tmp_path, ranges=ranges)
     assert state.is_completed(), f"the flow ended {state.name}: {result!r}"
     expected = _expected_metrics(nb, plan)
-    assert result.metrics == expected, (
-        f"with dataset=breast_cancer, seed=2, C=0.1 the metrics should be {expected}, got "
-        f"{result.metrics}; read every parameter from plan.params"
+    assert_type(result, nb.PipelineResult, what="the flow's result")
+    assert_equal(
+        result.metrics,
+        expected,
+        what="with dataset=breast_cancer, seed=2, C=0.1, the metrics",
+        hint="Read every parameter from plan.params.",
     )
     assert result.model_card is None and not list(tmp_path.iterdir()), (
         f"accuracy {expected['accuracy']} < min_accuracy 1.01: nothing should be registered "

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import pytest
 
+from labgrader.checks import assert_equal, text
+
 DEFAULTS = {"dataset": "wine", "test_size": 0.25, "seed": 0, "C": 1.0, "standardize": True}
 
 
 def _assert_same(got: dict[str, object], expected: dict[str, object], call: str) -> None:
-    assert got == expected, f"{call}: expected {expected}, got {got}"
-    for key, value in expected.items():
-        assert type(got[key]) is type(value), (
-            f"{call}: {key!r} should be a {type(value).__name__} like its default, got "
-            f"{type(got[key]).__name__} {got[key]!r}"
-        )
+    assert_equal(got, expected, what=call, hint="Each value is coerced to the type of its default.")
 
 
 @pytest.mark.check(exercise="resolve-params", points=3)
@@ -33,7 +30,7 @@ def test_overrides_are_coerced_to_the_default_type(nb):
         {"dataset": "iris", "test_size": 0.25, "seed": 7, "C": 0.5, "standardize": False},
         f"resolve_params(DEFAULTS, {overrides})",
     )
-    assert defaults == DEFAULTS, f"the defaults were modified: {defaults}; return a new dict"
+    assert_equal(defaults, DEFAULTS, what="the defaults were modified; return a new dict")
     untouched = nb.resolve_params(defaults, [])
     _assert_same(untouched, DEFAULTS, "resolve_params(DEFAULTS, [])")
     assert untouched is not defaults, "return a new dict, not the defaults object itself"
@@ -47,7 +44,7 @@ def test_unknown_key_is_a_value_error_listing_the_known_keys(nb):
             f"resolve_params(DEFAULTS, ['sed=7']) returned {got}; "
             f"'sed' is a typo and must be rejected, not added"
         )
-    message = str(info.value)
+    message = text(info.value)
     assert "sed" in message and "seed" in message and "test_size" in message, (
         f"expected the error to name the unknown key 'sed' and list the known keys "
         f"({sorted(DEFAULTS)}), got {message!r}"
@@ -59,7 +56,8 @@ def test_bad_value_and_missing_equals_are_value_errors(nb):
     with pytest.raises(ValueError) as info:
         got = nb.resolve_params(DEFAULTS, ["seed=seven"])
         raise AssertionError(f"resolve_params(DEFAULTS, ['seed=seven']) returned {got}")
-    assert "seed" in str(info.value) and "seven" in str(info.value), (
+    message = text(info.value)
+    assert "seed" in message and "seven" in message, (
         f"expected the error to name the key 'seed' and the value 'seven', got {info.value!r}"
     )
     with pytest.raises(ValueError) as info:
@@ -97,7 +95,8 @@ def test_hidden_other_defaults(nb):
     defaults = {"region": "eu-west-1", "max_rows": 1000}
     with pytest.raises(ValueError) as info:
         nb.resolve_params(defaults, ["rows=5"])
-    assert "rows" in str(info.value) and "max_rows" in str(info.value), (
+    message = text(info.value)
+    assert "rows" in message and "max_rows" in message, (
         f"expected the error to name 'rows' and the known keys {sorted(defaults)}, "
         f"got {info.value!r}"
     )

@@ -18,6 +18,8 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from labgrader.checks import assert_equal
+
 
 @contextlib.contextmanager
 def _quiet():
@@ -103,9 +105,11 @@ async def test_workflow_matches_the_local_run(nb, temporal_client, task_queue, t
         f"the workflow should return a PipelineResult, got {result!r}"
     )
     expected = _expected_metrics(nb, plan)
-    assert result.metrics == expected, (
-        f"workflow metrics {result.metrics} differ from train_evaluate on the same split "
-        f"{expected}; pass DataConfig and TrainInput built from plan.params"
+    assert_equal(
+        result.metrics,
+        expected,
+        what="the workflow's metrics differ from train_evaluate on the same split",
+        hint="Pass DataConfig and TrainInput built from plan.params.",
     )
     cards = list(tmp_path.glob("*.json"))
     assert result.model_card is not None and len(cards) == 1, (
@@ -187,9 +191,12 @@ async def test_hidden_other_params_and_quality_gate(nb, temporal_client, task_qu
     inp = nb.PipelineInput(plan, str(tmp_path), {"mean radius": (5.0, 30.0)})
     handle, result = await _start(nb, temporal_client, task_queue, inp)
     expected = _expected_metrics(nb, plan)
-    assert isinstance(result, nb.PipelineResult) and result.metrics == expected, (
-        f"with dataset=breast_cancer, seed=2, C=0.1 the workflow should return metrics "
-        f"{expected}, got {result!r}; read every parameter from plan.params"
+    assert isinstance(result, nb.PipelineResult), f"the workflow failed: {result!r}"
+    assert_equal(
+        result.metrics,
+        expected,
+        what="with dataset=breast_cancer, seed=2, C=0.1, the workflow's metrics",
+        hint="Read every parameter from plan.params.",
     )
     assert result.model_card is None and "register" not in await _activity_attempts(handle), (
         f"accuracy {expected['accuracy']} < min_accuracy 1.01: the register activity must not "

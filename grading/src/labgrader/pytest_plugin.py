@@ -45,6 +45,7 @@ from typing import Any, Protocol
 
 import pytest
 
+import labgrader.checks  # noqa: F401  (loaded before the guard arms, so it watches it)
 from labgrader.errors import NotebookImportError
 from labgrader.guard import Guard
 from labgrader.harness.channel import ChannelClosed
@@ -72,6 +73,7 @@ ORCHLAB_FIXTURES = (
 _MAX_MESSAGE = 2000
 _HARNESS_MODULES = (
     "labgrader.pytest_plugin",
+    "labgrader.checks",
     "labgrader.notebook",
     "_pytest.runner",
     "_pytest.python",
