@@ -6,6 +6,9 @@ raise; the root group reports every error on one line (see :mod:`orchlab.cli._er
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from orchlab.cli._errors import OrchlabGroup
@@ -28,7 +31,18 @@ def _register() -> None:
 def main() -> None:
     """Entry point of the ``orchlab`` console script."""
     _register()
-    app(prog_name="orchlab")
+    try:
+        app(prog_name="orchlab")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        if code != 0 and "temporalio.bridge" in sys.modules:
+            # After a failed connect, the Temporal SDK's core threads may still call into
+            # Python while the interpreter shuts down, which aborts it (a crash instead of
+            # the exit code). The error line is out: leave without the shutdown.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        raise
 
 
 __all__ = ["app", "main"]
