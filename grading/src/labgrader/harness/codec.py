@@ -177,6 +177,15 @@ class Codec:
         tag, payload = self.encode_other(value)
         return self._tagged(tag, payload, depth)
 
+    def plain_or_repr(self, value: Any) -> Any:
+        """The value itself when it can cross, else its ``repr`` (for messages and attributes
+        of exceptions, which must cross even when a part of them cannot)."""
+        try:
+            self.dumps(value)
+        except Unsendable:
+            return repr(value)
+        return value
+
     def encode_other(self, value: Any) -> tuple[Tag, Any]:
         """Encode what is not plain data; the base codec refuses it."""
         raise Unsendable(f"a value of type {type(value).__name__} cannot cross")

@@ -195,7 +195,7 @@ class LearnerCodec(Codec):
             return Tag.ENUM, [
                 learner.describe(type(value)),
                 value.name,
-                _plain_or_repr(self, value.value),
+                self.plain_or_repr(value.value),
             ]
         if dataclasses.is_dataclass(value):
             return Tag.DATACLASS, [learner.describe(type(value)), dataclass_fields(value)]
@@ -225,19 +225,10 @@ class LearnerCodec(Codec):
         return super().decode_tag(tag, payload)
 
 
-def _plain_or_repr(codec: Codec, value: Any) -> Any:
-    try:
-        codec.dumps(value)
-    except Unsendable:
-        return repr(value)
-    return value
-
-
 class Learner:
     """The server of the learner's process.
 
     Args:
-        channel_factory: Makes the channel once the codec exists.
         submission: The notebook's module.
         filename: The file name of the notebook's code.
     """
@@ -304,7 +295,7 @@ class Learner:
         self._descriptions[cls] = desc  # before recursing: classes may refer to each other
         if issubclass(cls, enum.Enum):
             desc["kind"] = "enum"
-            desc["members"] = [[m.name, _plain_or_repr(self.channel.codec, m.value)] for m in cls]
+            desc["members"] = [[m.name, self.channel.codec.plain_or_repr(m.value)] for m in cls]
             desc["base"] = next((b.__name__ for b in cls.__mro__ if b in (int, str)), None)
         elif dataclasses.is_dataclass(cls):
             desc["kind"] = "dataclass"
@@ -332,9 +323,9 @@ class Learner:
         default: Any = None
         has = "none"
         if f.default is not dataclasses.MISSING:
-            has, default = "value", _plain_or_repr(self.channel.codec, f.default)
+            has, default = "value", self.channel.codec.plain_or_repr(f.default)
         elif f.default_factory is not dataclasses.MISSING:
-            has, default = "factory", _plain_or_repr(self.channel.codec, f.default_factory())
+            has, default = "factory", self.channel.codec.plain_or_repr(f.default_factory())
         return [f.name, has, default, self._type(hints.get(f.name))]
 
     def _type(self, hint: Any) -> Any:
@@ -399,11 +390,11 @@ class Learner:
     def exception_payload(self, exc: BaseException) -> list[Any]:
         codec = self.channel.codec
         attrs = {
-            k: _plain_or_repr(codec, v)
+            k: codec.plain_or_repr(v)
             for k, v in vars(exc).items()
             if not k.startswith("_") and isinstance(k, str)
         }
-        args = [_plain_or_repr(codec, a) for a in exc.args]
+        args = [codec.plain_or_repr(a) for a in exc.args]
         origin = getattr(exc, "_labgrader_origin", None)
         return [self.describe(type(exc)), args, attrs, str(exc), origin]
 

@@ -161,8 +161,8 @@ class ChecksCodec(Codec):
         if isinstance(value, BaseException):
             attrs = {k: v for k, v in vars(value).items() if not k.startswith("_")}
             attrs.pop("remote_message", None)
-            args = [_sendable(self, a) for a in value.args]
-            attrs = {k: _sendable(self, v) for k, v in attrs.items()}
+            args = [self.plain_or_repr(a) for a in value.args]
+            attrs = {k: self.plain_or_repr(v) for k, v in attrs.items()}
             origin = proxy._nb_callbacks.add(value)
             # Every class it is made of: the notebook rebuilds it from the first it knows (a
             # check's own subclass of an orchlab error arrives as a subclass of that error).
@@ -203,14 +203,6 @@ class ChecksCodec(Codec):
         if tag is Tag.EXCEPTION:
             return proxy._nb_exception(payload)
         return super().decode_tag(tag, payload)
-
-
-def _sendable(codec: Codec, value: Any) -> Any:
-    try:
-        codec.dumps(value)
-    except Unsendable:
-        return repr(value)
-    return value
 
 
 def _key_of(cls: type) -> str:
@@ -260,10 +252,9 @@ class _Callbacks:
 class NotebookProxy:
     """``nb``: the notebook's names, from the learner's process.
 
-    Args:
-        channel_for: Makes the channel to the learner's process, given this proxy's codec
-            and request handler.
-        errors: The cells that did not run when the module was built (from ``load``).
+    The session attaches it to the channel of each freshly loaded module
+    (:meth:`_nb_attach`); its own machinery is named ``_nb_*`` so that every other name is the
+    notebook's.
     """
 
     def __init__(self) -> None:

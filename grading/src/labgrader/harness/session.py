@@ -8,7 +8,6 @@ notebook's module executed afresh in that process.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -105,9 +104,4 @@ class LearnerSession:
         self.zygote.close()
 
 
-def socket_pair() -> tuple[socket.socket, socket.socket]:
-    """A connected pair of Unix stream sockets (for tests of the channel)."""
-    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-
-
-__all__ = ["LearnerSession", "socket_pair"]
+__all__ = ["LearnerSession"]
