@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from labgrader.checks import (
+    assert_close,
     assert_equal,
     assert_not_equal,
     assert_one_of,
@@ -285,3 +286,19 @@ def test_text_refuses_a_message_that_contains_everything() -> None:
         AssertionError, match="the error: str\\(\\) of a Broken raised RuntimeError"
     ):
         text(Broken(), what="the error")
+
+
+def test_assert_close_matches_numbers_within_the_tolerance_only() -> None:
+    assert_close([0.1 + 0.2, 1, 2.0], [0.3, 1.0, 2])  # an int wait and a float wait are one wait
+    assert_close({"p": 1.0000001}, {"p": 1.0})
+    assert_close(math.nan, math.nan)
+    with pytest.raises(AssertionError, match=r"at \[1\]: expected float 1.5 \(within rel 1e-06"):
+        assert_close([0.5, 1.6], [0.5, 1.5], what="waits")
+    with pytest.raises(AssertionError, match=r"expected float 1\.0, got bool True"):
+        assert_close([True], [1.0])
+    with pytest.raises(AssertionError, match="got AlwaysEqual"):
+        assert_close([AlwaysEqual()], [1.0])
+    with pytest.raises(AssertionError, match="expected int 3, got SneakyInt 3"):
+        assert_close(SneakyInt(3), 3)
+    with pytest.raises(AssertionError, match="expected str 'a', got str 'b'"):
+        assert_close(("b", 1.0), ("a", 1.0))

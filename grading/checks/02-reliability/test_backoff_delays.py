@@ -9,6 +9,8 @@ import random
 
 import pytest
 
+from labgrader.checks import assert_type, strictly_close
+
 
 def _expected(nb, policy, seed):
     rng = random.Random(seed)
@@ -27,13 +29,13 @@ def _expected(nb, policy, seed):
 def _assert_delays(nb, policy, seed):
     expected = _expected(nb, policy, seed)
     got = nb.backoff_delays(policy, random.Random(seed))
-    assert isinstance(got, list), f"expected a list of waits, got {type(got).__name__}: {got!r}"
+    assert_type(got, list, what=f"backoff_delays({policy}, ...)")
     assert len(got) == len(expected), (
         f"{policy}: expected {len(expected)} waits (max_attempts - 1), got {len(got)}: {got}"
     )
     for n, (want, have) in enumerate(zip(expected, got, strict=True), start=1):
         cap = min(policy.maximum, policy.initial * policy.multiplier ** (n - 1))
-        assert have == pytest.approx(want), (
+        assert strictly_close(have, want), (
             f"{policy}, random.Random({seed}): expected waits {expected}, got {got}; wait {n} "
             f"(before attempt {n + 1}) has the cap {cap}. Likely cause: the exponent (the first "
             f"wait is `initial`), the cap applied after the jitter, or not exactly one "

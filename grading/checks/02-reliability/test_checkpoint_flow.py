@@ -10,6 +10,8 @@ import logging
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 @contextlib.contextmanager
 def _quiet():
@@ -42,22 +44,24 @@ def test_rerun_resumes_after_the_failed_step_then_repeats_nothing(nb, prefect_ap
     assert state.is_failed(), (
         f"with fail_train=True the flow run should fail, it ended {state.name}"
     )
-    assert _calls(nb) == {"extract": 1, "build_features": 1, "train": 1}, (
+    assert strictly_equal(_calls(nb), {"extract": 1, "build_features": 1, "train": 1}), (
         f"the first run should run each step once, got {_calls(nb)}"
     )
     result = nb.checkpointed_flow("2024-05-01", ckpt)
-    assert _calls(nb) == {"extract": 1, "build_features": 1, "train": 2}, (
+    assert strictly_equal(_calls(nb), {"extract": 1, "build_features": 1, "train": 2}), (
         f"the rerun should resume at train: expected extract 1, build_features 1, train 2, got "
         f"{_calls(nb)}. Likely cause: no INPUTS cache policy with key_storage=checkpoints and "
         f"persist_result=True on extract and build_features"
     )
     again = nb.checkpointed_flow("2024-05-01", ckpt)
-    assert again == result and _calls(nb) == {"extract": 1, "build_features": 1, "train": 2}, (
+    assert strictly_equal(again, result) and strictly_equal(
+        _calls(nb), {"extract": 1, "build_features": 1, "train": 2}
+    ), (
         f"a third run of a completed day with the same checkpoints should run nothing again: "
         f"calls {_calls(nb)}, results {result!r} / {again!r}"
     )
     expected = _expected(nb, "2024-05-01")
-    assert result == expected, f"expected train's result {expected}, got {result!r}"
+    assert strictly_equal(result, expected), f"expected train's result {expected}, got {result!r}"
 
 
 @pytest.mark.check(exercise="checkpoint-flow", points=3, hidden=True)
@@ -65,8 +69,10 @@ def test_hidden_another_folder_runs_everything_again(nb, prefect_api_url, tmp_pa
     nb.CALLS.clear()
     nb.checkpointed_flow("2024-07-01", str(tmp_path / "a"))
     result = nb.checkpointed_flow("2024-07-01", str(tmp_path / "b"))
-    assert _calls(nb) == {"extract": 2, "build_features": 2, "train": 2}, (
+    assert strictly_equal(_calls(nb), {"extract": 2, "build_features": 2, "train": 2}), (
         f"another checkpoints folder must run every step again, got {_calls(nb)}. Likely "
         f"cause: the cache records are not stored in `checkpoints` (key_storage)"
     )
-    assert result == _expected(nb, "2024-07-01"), f"wrong result for 2024-07-01: {result!r}"
+    assert strictly_equal(result, _expected(nb, "2024-07-01")), (
+        f"wrong result for 2024-07-01: {result!r}"
+    )

@@ -8,6 +8,8 @@ on success or reopens it from now on failure.
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 class Clock:
     def __init__(self):
@@ -47,12 +49,12 @@ def test_opens_after_consecutive_failures_and_fails_fast(nb):
     partner.up = False
     for i in range(1, 3):
         got = _call(breaker, partner)
-        assert isinstance(got, nb.HTTPError) and breaker.state == "closed", (
+        assert isinstance(got, nb.HTTPError) and strictly_equal(breaker.state, "closed"), (
             f"after {i} failure(s) of 3 the breaker should stay closed and re-raise the "
             f"HTTPError, got {got!r}, state {breaker.state!r}"
         )
     _call(breaker, partner)
-    assert breaker.state == "open", (
+    assert strictly_equal(breaker.state, "open"), (
         f"3 consecutive failures should open it, state {breaker.state!r}"
     )
     clock.now = 29.9
@@ -70,7 +72,7 @@ def test_a_success_resets_the_count(nb):
     for up in (False, True, False, True, False):
         partner.up = up
         _call(breaker, partner)
-    assert breaker.state == "closed", (
+    assert strictly_equal(breaker.state, "closed"), (
         f"failures separated by successes are not consecutive: with threshold 2 the breaker "
         f"should stay closed, state {breaker.state!r}. Likely cause: the count is not reset "
         f"on success"
@@ -86,7 +88,7 @@ def test_half_open_trial_closes_or_reopens(nb):
     _call(breaker, partner)
     _call(breaker, partner)
     clock.now = 10.0
-    assert breaker.state == "half-open", (
+    assert strictly_equal(breaker.state, "half-open"), (
         f"10 s after opening it should be half-open, got {breaker.state!r}"
     )
     got = _call(breaker, partner)
@@ -95,7 +97,7 @@ def test_half_open_trial_closes_or_reopens(nb):
         f"calls {partner.calls}"
     )
     clock.now = 15.0
-    assert breaker.state == "open", (
+    assert strictly_equal(breaker.state, "open"), (
         f"a failed trial at t=10 reopens the breaker for a full 10 s; at t=15 it should be open, "
         f"got {breaker.state!r}. Likely cause: the opening time was not reset on the failed trial"
     )
@@ -105,9 +107,9 @@ def test_half_open_trial_closes_or_reopens(nb):
     )
     clock.now = 20.0
     partner.up = True
-    assert _call(breaker, partner) == "ok" and breaker.state == "closed", (
-        f"a successful trial at t=20 should close it, state {breaker.state!r}"
-    )
+    assert strictly_equal(_call(breaker, partner), "ok") and strictly_equal(
+        breaker.state, "closed"
+    ), f"a successful trial at t=20 should close it, state {breaker.state!r}"
 
 
 @pytest.mark.check(exercise="circuit-breaker", points=2, hidden=True)
@@ -116,7 +118,9 @@ def test_hidden_permanent_failures_do_not_open_it(nb):
     partner = Partner(nb.HTTPError(404, "no such sku"))
     partner.up = False
     results = [_call(breaker, partner) for _ in range(4)]
-    assert all(isinstance(r, nb.HTTPError) for r in results) and breaker.state == "closed", (
+    assert all(isinstance(r, nb.HTTPError) for r in results) and strictly_equal(
+        breaker.state, "closed"
+    ), (
         f"404 is the caller's fault (permanent): it is re-raised but must not open the breaker; "
         f"after 4 of them the state is {breaker.state!r}, results {results}"
     )
@@ -129,13 +133,19 @@ def test_hidden_threshold_one_and_closed_count_after_trial(nb):
     partner = Partner(ConnectionError("refused"))
     partner.up = False
     _call(breaker, partner)
-    assert breaker.state == "open", f"threshold 1: one failure opens it, state {breaker.state!r}"
+    assert strictly_equal(breaker.state, "open"), (
+        f"threshold 1: one failure opens it, state {breaker.state!r}"
+    )
     clock.now = 5
     partner.up = True
     _call(breaker, partner)
-    assert breaker.state == "closed", f"the trial succeeded: closed, got {breaker.state!r}"
+    assert strictly_equal(breaker.state, "closed"), (
+        f"the trial succeeded: closed, got {breaker.state!r}"
+    )
     big = nb.CircuitBreaker(failure_threshold=3, reset_timeout=5, clock=clock)
     partner.up = False
     _call(big, partner)
     _call(big, partner)
-    assert big.state == "closed", f"2 failures of threshold 3 must not open it, got {big.state!r}"
+    assert strictly_equal(big.state, "closed"), (
+        f"2 failures of threshold 3 must not open it, got {big.state!r}"
+    )

@@ -7,6 +7,7 @@ Contract, first match wins: an orchlab error's own ``failure_class``; ``HTTPErro
 
 import pytest
 
+from labgrader.checks import strictly_equal
 from orchlab.errors import ConfigError, FailureClass, FatalError, PermanentError, TransientError
 
 
@@ -14,7 +15,7 @@ def _assert_classes(nb, cases):
     wrong = []
     for exc, expected in cases:
         got = nb.classify_failure(exc)
-        if got != expected:
+        if not strictly_equal(got, expected):
             wrong.append(f"{exc!r}: expected {expected.value!r}, got {got!r}")
     assert not wrong, "classify_failure misclassified:\n  " + "\n  ".join(wrong)
 

@@ -11,6 +11,8 @@ from collections import Counter
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 def _handler(nb, transient_times=None, fixed=()):
     """A handler: 'bad-*' items fail with HTTP 400 unless fixed; 'slow-*' items time out the
@@ -43,11 +45,11 @@ def test_poison_items_are_parked_and_the_batch_goes_on(nb):
     results = nb.process_batch(
         _items("a", "bad1", "slow", "stuck", "b"), handle, dlq, max_attempts=3
     )
-    assert results == {"k-a": "A", "k-slow": "SLOW", "k-b": "B"}, (
+    assert strictly_equal(results, {"k-a": "A", "k-slow": "SLOW", "k-b": "B"}), (
         f"expected results for a, slow (after one timeout) and b, got {results}"
     )
     letters = {k: (v.error_type, v.attempts) for k, v in dlq.letters.items()}
-    assert letters == {"k-bad1": ("HTTPError", 1), "k-stuck": ("TimeoutError", 3)}, (
+    assert strictly_equal(letters, {"k-bad1": ("HTTPError", 1), "k-stuck": ("TimeoutError", 3)}), (
         f"expected dead letters bad1 (HTTPError after 1 attempt: permanent) and stuck "
         f"(TimeoutError after 3 attempts), got {letters}"
     )
@@ -55,9 +57,11 @@ def test_poison_items_are_parked_and_the_batch_goes_on(nb):
         f"handler calls per item: expected a 1, bad1 1, slow 2, stuck 3, b 1, got {dict(calls)}"
     )
     letter = dlq.letters["k-bad1"]
-    assert letter.payload == {"name": "bad1"} and "cannot parse bad1" in letter.error, (
-        f"a dead letter keeps the payload and str(exc): got {letter}"
-    )
+    assert (
+        strictly_equal(letter.payload, {"name": "bad1"})
+        and type(letter.error) is str
+        and "cannot parse bad1" in letter.error
+    ), f"a dead letter keeps the payload and str(exc): got {letter}"
 
 
 @pytest.mark.check(exercise="dead-letter", points=3)
@@ -67,16 +71,18 @@ def test_replay_removes_successes_and_is_safe_to_repeat(nb):
     nb.process_batch(_items("bad1", "bad2", "ok"), handle, dlq)
     fixed, calls = _handler(nb, fixed={"bad1"})
     first = nb.replay(dlq, fixed)
-    assert first == {"k-bad1": "BAD1"} and list(dlq.letters) == ["k-bad2"], (
+    assert strictly_equal(first, {"k-bad1": "BAD1"}) and strictly_equal(
+        list(dlq.letters), ["k-bad2"]
+    ), (
         f"after fixing bad1, replay should return {{'k-bad1': 'BAD1'}} and leave only k-bad2, "
         f"got {first} and {list(dlq.letters)}"
     )
-    assert dlq.letters["k-bad2"].attempts == 2, (
+    assert strictly_equal(dlq.letters["k-bad2"].attempts, 2), (
         f"bad2 failed its replay: attempts should go from 1 to 2, got "
         f"{dlq.letters['k-bad2'].attempts}"
     )
     second = nb.replay(dlq, fixed)
-    assert second == {} and calls["bad1"] == 1, (
+    assert strictly_equal(second, {}) and calls["bad1"] == 1, (
         f"a second replay must not process bad1 again: results {second}, bad1 handled "
         f"{calls['bad1']} times"
     )
@@ -99,19 +105,20 @@ def test_hidden_replay_records_the_new_error(nb):
     dlq = nb.DeadLetterQueue()
     handle, _ = _handler(nb, transient_times={"slow": 99})
     nb.process_batch(_items("slow"), handle, dlq, max_attempts=2)
-    assert dlq.letters["k-slow"].attempts == 2, (
+    assert strictly_equal(dlq.letters["k-slow"].attempts, 2), (
         f"max_attempts=2: expected 2 attempts, got {dlq.letters}"
     )
 
     def now_bad(payload):
         raise ValueError(f"schema changed for {payload['name']}")
 
-    assert nb.replay(dlq, now_bad) == {}
+    assert strictly_equal(nb.replay(dlq, now_bad), {}), "a failed replay returns no result"
     letter = dlq.letters["k-slow"]
-    assert (letter.error_type, letter.attempts) == (
-        "ValueError",
-        3,
-    ) and "schema changed" in letter.error, (
+    assert (
+        strictly_equal((letter.error_type, letter.attempts), ("ValueError", 3))
+        and type(letter.error) is str
+        and "schema changed" in letter.error
+    ), (
         f"a failed replay updates the error and adds one attempt: expected ValueError, 3, "
         f"got {letter}"
     )

@@ -9,6 +9,8 @@ file sees the record).
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 class Payments:
     """Counts real charges."""
@@ -36,7 +38,8 @@ def test_second_call_returns_the_record_without_the_effect(nb, tmp_path):
     assert payments.charges == [("c-17", 1250)], (
         f"the same key twice must charge once, charges made: {payments.charges}"
     )
-    assert first == second == {"charge_id": "ch-1", "cents": 1250}, (
+    expected = {"charge_id": "ch-1", "cents": 1250}
+    assert strictly_equal(first, expected) and strictly_equal(second, expected), (
         f"both calls should return the first charge's result, got {first!r} and {second!r}"
     )
 
@@ -47,7 +50,9 @@ def test_the_record_survives_a_new_process(nb, tmp_path):
     key = nb.idempotency_key("charge", {"customer": "c-3", "cents": 99})
     nb.exactly_once(nb.Ledger(tmp_path / "l.db"), key, lambda: payments.charge("c-3", 99))
     again = nb.exactly_once(nb.Ledger(tmp_path / "l.db"), key, lambda: payments.charge("c-3", 99))
-    assert len(payments.charges) == 1 and again == {"charge_id": "ch-1", "cents": 99}, (
+    assert len(payments.charges) == 1 and strictly_equal(
+        again, {"charge_id": "ch-1", "cents": 99}
+    ), (
         f"a rerun (a new Ledger on the same file) must not charge again: charges "
         f"{payments.charges}, result {again!r}. Likely cause: the record is kept in memory, "
         f"not with ledger.put"
@@ -65,7 +70,7 @@ def test_a_failed_effect_is_not_recorded(nb, tmp_path):
         f"the effect raised, so nothing may be recorded; the ledger holds {ledger.get(key)!r}"
     )
     result = nb.exactly_once(ledger, key, lambda: payments.charge("c-9", 500))
-    assert payments.charges == [("c-9", 500)] and result["charge_id"] == "ch-1", (
+    assert payments.charges == [("c-9", 500)] and strictly_equal(result["charge_id"], "ch-1"), (
         f"the retry after a failure must charge (once): charges {payments.charges}, "
         f"result {result!r}"
     )
@@ -75,7 +80,7 @@ def test_a_failed_effect_is_not_recorded(nb, tmp_path):
 def test_hidden_key_depends_on_content_only(nb):
     a = nb.idempotency_key("register", {"model": "fraud", "meta": {"auc": 0.91, "seed": 7}, "v": 3})
     b = nb.idempotency_key("register", {"v": 3, "meta": {"seed": 7, "auc": 0.91}, "model": "fraud"})
-    assert isinstance(a, str) and a == b, (
+    assert type(a) is str and strictly_equal(b, a), (
         f"the same payload with its keys (nested too) in another order must give the same "
         f"key: {a!r} != {b!r}"
     )
@@ -90,7 +95,7 @@ def test_hidden_key_depends_on_content_only(nb):
             "register", {"model": "fraud", "meta": {"auc": 0.91, "seed": 7}, "v": "3"}
         ),
     }
-    same = [what for what, key in others.items() if key == a]
+    same = [what for what, key in others.items() if strictly_equal(key, a)]
     assert not same, f"a different {', '.join(same)} must give a different key, got {a!r}"
 
 
@@ -113,6 +118,6 @@ def test_hidden_distinct_keys_and_list_results(nb, tmp_path):
     again = nb.exactly_once(
         ledger, nb.idempotency_key("publish", {"day": "2024-05-02"}), lambda: effect("x")
     )
-    assert again == ["2024-05-02", 2], (
+    assert strictly_equal(again, ["2024-05-02", 2]), (
         f"expected the recorded result ['2024-05-02', 2], got {again!r}"
     )

@@ -9,6 +9,8 @@ import random
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 class Clock:
     def __init__(self):
@@ -39,10 +41,12 @@ def test_outage_is_served_from_fallbacks_and_the_breaker_spares_the_partner(nb):
         )
         sources.append(source)
         expected_price = 10.5
-        assert price == expected_price, f"t={t}: expected 10.5 (partner or last good), got {price}"
-    assert sources[:3] == ["partner"] * 3 and set(sources[3:40]) == {"last-good"}, (
-        f"t=0-2 from the partner, t=3-39 from the last good value, got {sources[:41]}"
-    )
+        assert strictly_equal(price, expected_price), (
+            f"t={t}: expected 10.5 (partner or last good), got {price}"
+        )
+    assert strictly_equal(sources[:3], ["partner"] * 3) and strictly_equal(
+        sources[3:40], ["last-good"] * 37
+    ), f"t=0-2 from the partner, t=3-39 from the last good value, got {sources[:41]}"
     # Failures at t=3,4,5 open the breaker; trials at 20 and 35 fail; the trial at 50 succeeds.
     assert reached == [0, 1, 2, 3, 4, 5, 20, 35, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59], (
         f"the partner should be reached only while the breaker lets calls through "
@@ -61,7 +65,9 @@ def test_static_then_raise_when_there_is_no_fallback(nb):
     got = nb.price_with_fallback(
         "sku-2", partner=down, breaker=breaker, last_good={}, static={"sku-2": 4.0}
     )
-    assert got == (4.0, "static"), f"no last good value: expected (4.0, 'static'), got {got!r}"
+    assert strictly_equal(got, (4.0, "static")), (
+        f"no last good value: expected (4.0, 'static'), got {got!r}"
+    )
     with pytest.raises(TimeoutError):
         nb.price_with_fallback(
             "sku-3", partner=down, breaker=breaker, last_good={}, static={"sku-2": 4.0}
@@ -106,12 +112,12 @@ def test_hidden_seeded_flaky_partner_updates_last_good(nb):
         price, source = nb.price_with_fallback(
             sku, partner=partner, breaker=breaker, last_good=last_good, static={"a": 0.5, "b": 0.7}
         )
-        if source == "partner":
-            assert price == prices[sku] and last_good[sku] == prices[sku], (
-                f"t={t}: a partner answer {prices[sku]} must be returned and stored in last_good"
-            )
+        if strictly_equal(source, "partner"):
+            assert strictly_equal(price, prices[sku]) and strictly_equal(
+                last_good.get(sku), prices[sku]
+            ), f"t={t}: a partner answer {prices[sku]} must be returned and stored in last_good"
         else:
             want = last_good.get(sku, {"a": 0.5, "b": 0.7}[sku])
-            assert price == want, (
-                f"t={t}: fallback for {sku} should be {want}, got {(price, source)}"
-            )
+            assert strictly_equal(price, want) and strictly_equal(
+                source, ("last-good" if sku in last_good else "static")
+            ), f"t={t}: fallback for {sku} should be {want}, got {(price, source)}"

@@ -12,6 +12,8 @@ import random
 import pytest
 from prefect import flow, task
 
+from labgrader.checks import strictly_close, strictly_equal
+
 
 @contextlib.contextmanager
 def _quiet():
@@ -59,11 +61,11 @@ def test_options_carry_the_policy(nb):
     policy = nb.Backoff(initial=0.5, multiplier=3, maximum=2, max_attempts=4)
     options = nb.prefect_retry_options(policy)
     assert isinstance(options, dict), f"expected a dict of task options, got {options!r}"
-    assert options.get("retries") == 3, (
+    assert strictly_equal(options.get("retries"), 3), (
         f"max_attempts=4 is 3 retries; got retries={options.get('retries')!r}"
     )
     delays = options.get("retry_delay_seconds")
-    assert delays == pytest.approx([0.5, 1.5, 2.0]), (
+    assert strictly_close(delays, [0.5, 1.5, 2.0]), (
         f"expected retry_delay_seconds [0.5, 1.5, 2.0] (no jitter, capped at 2), got {delays!r}"
     )
     assert callable(options.get("retry_condition_fn")), "expected a callable retry_condition_fn"
@@ -96,8 +98,8 @@ def test_hidden_other_policy_and_exhaustion(nb, prefect_api_url):
     policy = nb.Backoff(initial=1.5, multiplier=2, maximum=100, max_attempts=3)
     options = nb.prefect_retry_options(policy)
     expected = _no_jitter(nb, policy)
-    assert options.get("retries") == 2 and options.get("retry_delay_seconds") == pytest.approx(
-        expected
+    assert strictly_equal(options.get("retries"), 2) and strictly_close(
+        options.get("retry_delay_seconds"), expected
     ), (
         f"{policy}: expected retries=2, retry_delay_seconds={expected}, got "
         f"{options.get('retries')!r}, {options.get('retry_delay_seconds')!r}"

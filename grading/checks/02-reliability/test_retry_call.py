@@ -10,6 +10,8 @@ import random
 
 import pytest
 
+from labgrader.checks import strictly_close, strictly_equal
+
 
 class Scripted:
     """A dependency that raises the given exceptions in order, then returns ``value``."""
@@ -44,10 +46,12 @@ def test_transient_failures_are_retried_with_the_backoff_waits(nb):
     policy = nb.Backoff(initial=1, multiplier=2, maximum=30, max_attempts=4, jitter="full")
     fn = Scripted([ConnectionError("drop 1"), nb.HTTPError(503, "busy")], value=1.08)
     result, waits = _run(nb, fn, policy, seed=7)
-    assert result == 1.08, f"expected 1.08 after two transient failures, got {result!r}"
+    assert strictly_equal(result, 1.08), (
+        f"expected 1.08 after two transient failures, got {result!r}"
+    )
     assert fn.calls == 3, f"expected 3 calls (2 failures, then success), got {fn.calls}"
     expected = _waits(nb, policy, 7)[:2]
-    assert waits == pytest.approx(expected), (
+    assert strictly_close(waits, expected), (
         f"expected the sleeps {expected} (the first two waits of backoff_delays(policy, "
         f"random.Random(7))), got {waits}. Likely cause: a wait drawn from another rng, or "
         f"waits recomputed per attempt from a fresh rng"
@@ -76,7 +80,7 @@ def test_gives_up_after_max_attempts_without_a_last_wait(nb):
     assert result is failures[2], (
         f"expected the third attempt's own TimeoutError('timeout 3') re-raised, got {result!r}"
     )
-    assert waits == [0.5, 1.0], (
+    assert strictly_close(waits, [0.5, 1.0]), (
         f"expected sleeps [0.5, 1.0] (between the 3 attempts, none after the last), got {waits}"
     )
 
@@ -111,5 +115,7 @@ def test_hidden_seeded_flaky_dependency_with_equal_jitter(nb):
 
     result, waits = _run(nb, flaky, policy, seed=99)
     expected = _waits(nb, policy, 99)[: len(calls) - 1]
-    assert result == "rates", f"the seeded dependency succeeds on call {len(calls)}, got {result!r}"
-    assert waits == pytest.approx(expected), f"expected sleeps {expected}, got {waits}"
+    assert strictly_equal(result, "rates"), (
+        f"the seeded dependency succeeds on call {len(calls)}, got {result!r}"
+    )
+    assert strictly_close(waits, expected), f"expected sleeps {expected}, got {waits}"

@@ -97,14 +97,54 @@ def assert_equal(got: object, expected: object, *, what: str = "", hint: str = "
             then both whole values (shortened).
     """
     problem = _diff_top(got, expected)
-    if problem is None:
-        return
+    if problem is not None:
+        _fail(problem, got, expected, what, hint)
+
+
+def _fail(problem: str, got: object, expected: object, what: str, hint: str) -> None:
     parts = [f"{what}: {problem}" if what else problem]
     if problem.startswith("at "):  # a difference inside: show the whole values as well
         parts.append(f"(expected {show(expected)}, got {show(got)})")
     if hint:
         parts.append(hint)
     raise AssertionError(" ".join(parts))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tolerance:
+    rel: float
+    abs: float
+
+    def __str__(self) -> str:
+        return f"rel {self.rel:g}" + (f", abs {self.abs:g}" if self.abs else "")
+
+
+def assert_close(
+    got: object,
+    expected: object,
+    *,
+    rel: float = 1e-6,
+    abs: float = 1e-12,
+    what: str = "",
+    hint: str = "",
+) -> None:
+    """Like :func:`assert_equal`, but numbers match within a tolerance (``math.isclose``).
+
+    A number is an exact ``int`` or ``float`` (never a ``bool`` or a subclass); an ``int``
+    and a ``float`` may match each other, since a wait of ``1`` and of ``1.0`` are the same
+    wait. Everything else follows the strict rules.
+
+    Raises:
+        AssertionError: At the first difference, as :func:`assert_equal` does.
+    """
+    problem = _diff_top(got, expected, _Tolerance(rel, abs))
+    if problem is not None:
+        _fail(problem, got, expected, what, hint)
+
+
+def strictly_close(got: object, expected: object, *, rel: float = 1e-6, abs: float = 1e-12) -> bool:
+    """Whether :func:`assert_close` would pass (for a condition inside a longer check)."""
+    return _diff_top(got, expected, _Tolerance(rel, abs)) is None
 
 
 def assert_not_equal(got: object, other: object, *, what: str = "", hint: str = "") -> None:
@@ -171,21 +211,31 @@ def text(value: object, *, what: str = "the message") -> str:
     return result
 
 
-def _diff_top(got: object, expected: object) -> str | None:
+def _diff_top(got: object, expected: object, tol: _Tolerance | None = None) -> str | None:
     try:
-        return _diff(got, expected, "")
+        return _diff(got, expected, "", tol)
     except RecursionError:
         return f"the value is nested too deeply to compare (a cycle?): got {_typed(got)}"
 
 
-def _diff(got: object, expected: object, path: str) -> str | None:
+_NUMBERS = (int, float)
+
+
+def _diff(got: object, expected: object, path: str, tol: _Tolerance | None = None) -> str | None:
     where = f"at {path}: " if path else ""
+    if tol is not None and type(expected) in _NUMBERS and type(got) in _NUMBERS:
+        assert isinstance(got, int | float) and isinstance(expected, int | float)
+        if math.isclose(got, expected, rel_tol=tol.rel, abs_tol=tol.abs) or (
+            math.isnan(got) and math.isnan(expected)
+        ):
+            return None
+        return f"{where}expected {_typed(expected)} (within {tol}), got {_typed(got)}"
     if type(got) is not type(expected):
         return f"{where}expected {_typed(expected)}, got {_typed(got)}"
     if isinstance(expected, list | tuple):
-        return _diff_sequence(got, expected, path, where)
+        return _diff_sequence(got, expected, path, where, tol)
     if isinstance(expected, dict):
-        return _diff_dict(got, expected, path, where)
+        return _diff_dict(got, expected, path, where, tol)
     if isinstance(expected, set | frozenset):
         return _diff_set(got, expected, where)
     if dataclasses.is_dataclass(expected) and not isinstance(expected, type):
@@ -193,7 +243,10 @@ def _diff(got: object, expected: object, path: str) -> str | None:
             if not field.compare:  # the class itself leaves it out of equality
                 continue
             found = _diff(
-                getattr(got, field.name), getattr(expected, field.name), f"{path}.{field.name}"
+                getattr(got, field.name),
+                getattr(expected, field.name),
+                f"{path}.{field.name}",
+                tol,
             )
             if found is not None:
                 return found
@@ -212,10 +265,14 @@ def _diff(got: object, expected: object, path: str) -> str | None:
 
 
 def _diff_sequence(
-    got: Any, expected: list[Any] | tuple[Any, ...], path: str, where: str
+    got: Any,
+    expected: list[Any] | tuple[Any, ...],
+    path: str,
+    where: str,
+    tol: _Tolerance | None,
 ) -> str | None:
     for index, (g, e) in enumerate(zip(got, expected, strict=False)):
-        found = _diff(g, e, f"{path}[{index}]")
+        found = _diff(g, e, f"{path}[{index}]", tol)
         if found is not None:
             return found
     if len(got) != len(expected):
@@ -262,7 +319,9 @@ def _match(got_keys: list[Any], expected_keys: list[Any]) -> tuple[list[Any], li
     return missing, left
 
 
-def _diff_dict(got: Any, expected: dict[Any, Any], path: str, where: str) -> str | None:
+def _diff_dict(
+    got: Any, expected: dict[Any, Any], path: str, where: str, tol: _Tolerance | None
+) -> str | None:
     got_keys = list(got.keys())
     missing, extra = _match(got_keys, list(expected))
     if missing or extra:
@@ -278,7 +337,7 @@ def _diff_dict(got: Any, expected: dict[Any, Any], path: str, where: str) -> str
             got_key = by_key[_tagged(key)]
         else:
             got_key = next(k for k in got_keys if _diff(k, key, "") is None)
-        found = _diff(got[got_key], value, f"{path}[{key!r}]")
+        found = _diff(got[got_key], value, f"{path}[{key!r}]", tol)
         if found is not None:
             return found
     return None
@@ -297,12 +356,14 @@ def _diff_set(got: Any, expected: set[Any] | frozenset[Any], where: str) -> str 
 
 
 __all__ = [
+    "assert_close",
     "assert_equal",
     "assert_not_equal",
     "assert_one_of",
     "assert_type",
     "difference",
     "show",
+    "strictly_close",
     "strictly_equal",
     "text",
 ]
