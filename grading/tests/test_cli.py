@@ -65,6 +65,25 @@ def test_check_one_exercise_of_the_solution_passes(assigned: Path) -> None:
     assert "passed" in proc.stdout and "2/2 points" in proc.stdout
 
 
+def test_check_a_lab_folder_checks_the_one_notebook_in_it(assigned: Path) -> None:
+    proc = labgrader("check", f"solutions/{LAB}", "--exercise", "add", cwd=assigned)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2/2 points" in proc.stdout
+    starter = labgrader("check", f"labs/{LAB}", cwd=assigned)
+    assert starter.returncode == 1 and "0/3 points" in starter.stdout
+
+
+def test_check_a_folder_without_exactly_one_notebook_says_so(assigned: Path) -> None:
+    (assigned / "empty").mkdir()
+    none = labgrader("check", "empty", cwd=assigned)
+    assert none.returncode == 2
+    assert "empty holds no notebook (*.ipynb): name the notebook to check" in none.stderr
+    write_notebook(assigned / "labs" / LAB / "copy.ipynb", solution_cells())
+    several = labgrader("check", f"labs/{LAB}", cwd=assigned)
+    assert several.returncode == 2
+    assert "holds 2 notebooks (90-fixture.ipynb, copy.ipynb): name one" in several.stderr
+
+
 def test_check_an_unknown_exercise_lists_the_notebooks_exercises(assigned: Path) -> None:
     proc = labgrader("check", f"labs/{LAB}/{LAB}.ipynb", "-e", "nope", cwd=assigned)
     assert proc.returncode == 1

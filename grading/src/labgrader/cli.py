@@ -50,6 +50,19 @@ def _course(root: Path | None) -> Course:
     return Course(root.resolve()) if root else find_course()
 
 
+def _notebook_in(path: Path) -> Path:
+    """The notebook to check: ``path`` itself, or the one notebook in the lab folder ``path``."""
+    if not path.is_dir():
+        return path
+    notebooks = sorted(path.glob("*.ipynb"))
+    if len(notebooks) == 1:
+        return notebooks[0]
+    if not notebooks:
+        raise typer.BadParameter(f"{path} holds no notebook (*.ipynb): name the notebook to check")
+    names = ", ".join(n.name for n in notebooks)
+    raise typer.BadParameter(f"{path} holds {len(notebooks)} notebooks ({names}): name one")
+
+
 @app.command()
 def assign(
     labs: Annotated[
@@ -87,7 +100,11 @@ def assign(
 @app.command()
 def check(
     notebook: Annotated[
-        Path, typer.Argument(help="The notebook to check.", exists=True, dir_okay=False)
+        Path,
+        typer.Argument(
+            help="The notebook to check, or its lab folder (labs/01-pipeline-patterns).",
+            exists=True,
+        ),
     ],
     exercise: Annotated[
         str | None, typer.Option("--exercise", "-e", help="Check only this exercise (its id).")
@@ -107,7 +124,7 @@ def check(
     ] = None,
     timeout: TimeoutOption = 300.0,
 ) -> None:
-    """Run a notebook's visible checks and show what passed. Exit 0 when all pass.
+    """Run a notebook's visible checks (a lab folder: its one notebook). Exit 0 when all pass.
 
     Save the notebook first: this reads the file, not your running kernel. Inside the
     notebook, `labgrader.check("exercise-id")` checks the live kernel instead.
@@ -118,6 +135,7 @@ def check(
     from labgrader.run import scan_checks
     from labgrader.services import service_env
 
+    notebook = _notebook_in(notebook)
     lab_id, checks_dir = resolve_lab(lab=lab, notebook=notebook, checks_dir=checks)
     services = scan_checks(checks_dir).services
     env = service_env(services, start=False)
