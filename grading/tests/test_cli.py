@@ -124,3 +124,28 @@ def test_grade_a_batch_prints_the_summary_and_writes_the_gradebook(assigned: Pat
     rerun = labgrader("grade", LAB, "subs", "--out", "graded", cwd=assigned)
     assert "(2 unchanged, kept from the last run)" in rerun.stdout
     assert labgrader("grade", LAB, "--out", "graded", cwd=assigned).returncode == 2
+
+
+def test_a_mistyped_path_is_one_line_and_exit_2_before_anything_is_written(
+    assigned: Path,
+) -> None:
+    write_notebook(assigned / "submissions" / "ada.ipynb", solution_cells())
+    proc = labgrader("grade", LAB, "submisions", "--out", "graded", cwd=assigned)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "labgrader: no such file or folder: 'submisions': did you mean 'submissions/'?"
+    )
+    assert not (assigned / "graded").exists()
+
+
+def test_an_empty_folder_or_an_unknown_lab_is_exit_2_before_anything_is_written(
+    assigned: Path,
+) -> None:
+    (assigned / "empty").mkdir()
+    proc = labgrader("grade", LAB, "empty", "--out", "graded", cwd=assigned)
+    assert proc.returncode == 2
+    assert "no submission found in 'empty'" in proc.stderr
+    write_notebook(assigned / "subs" / "ada.ipynb", solution_cells())
+    unknown = labgrader("grade", "99", "subs", "--out", "graded", cwd=assigned)
+    assert unknown.returncode == 2 and "99" in unknown.stderr
+    assert not (assigned / "graded").exists()

@@ -56,7 +56,15 @@ from labgrader.gradebook import (
     read_due_dates,
     write_atomic,
 )
-from labgrader.intake import MAX_NOTEBOOK_BYTES, Entry, Skipped, collect, load_notebook
+from labgrader.intake import (
+    MAX_NOTEBOOK_BYTES,
+    Entry,
+    Skipped,
+    check_inputs,
+    collect,
+    load_notebook,
+    require_entries,
+)
 from labgrader.limits import Limits
 from labgrader.notebook import build_submission, read_notebook
 from labgrader.pool import ForkServer, notebook_imports
@@ -433,6 +441,8 @@ def grade_batch(
     Raises:
         LabNotFound: When the lab is unknown or has no checks.
         CourseNotFound: When no checks folder is given and no course is found.
+        SubmissionsNotFound: When an input does not exist or the inputs hold no
+            submission (before any engine starts or any file is written).
         DueDatesError: When the due-date CSV cannot be read.
         WorkerKeyError: With ``temporal``, when the workers' key is missing or weak.
         ServiceUnavailable: When an engine the checks need cannot be started.
@@ -447,11 +457,13 @@ def grade_batch(
     scan_checks(checks)  # a lab without checks fails here, before any submission is read
     max_bytes = course.grading.max_notebook_bytes if course else MAX_NOTEBOOK_BYTES
     dates = read_due_dates(due) if due else DueDates(None, {})
+    check_inputs(submissions)
+    intake = collect(submissions, lab=lab_id, max_bytes=max_bytes)
+    require_entries(intake, submissions)
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     log = BatchLog()
     log.write(f"batch of lab {lab_id}: {len(submissions)} input(s), output {out}")
-    intake = collect(submissions, lab=lab_id, max_bytes=max_bytes)
     entries = intake.entries
     for item in intake.skipped:
         log.write(item.line())
