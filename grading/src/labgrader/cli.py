@@ -9,6 +9,7 @@ on its solution, starter and mutants.
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,14 @@ RootOption = Annotated[
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds one notebook's checks may take.")
 ]
+
+
+class ExportTarget(StrEnum):
+    """Where ``labgrader export`` writes (validated by the CLI)."""
+
+    canvas = "canvas"
+    moodle = "moodle"
+    bundles = "bundles"
 
 
 _ENGINE_OF = {"TEMPORAL_ADDRESS": "temporal", "PREFECT_API_URL": "prefect"}
@@ -365,6 +374,158 @@ def _grade_batch(
             store=store,
         )
     print_batch(report, console=console)
+
+
+OutArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="The output folder of `labgrader grade LAB SUBMISSION... --out DIR`.",
+        exists=True,
+        file_okay=False,
+        show_default=False,
+        metavar="OUT",
+    ),
+]
+
+
+@app.command()
+def override(
+    out: OutArgument,
+    learner: Annotated[str, typer.Argument(help="The learner id, as in the gradebook.")],
+    item: Annotated[
+        str, typer.Argument(help="An exercise id, or an item of the lab's rubric.yaml.")
+    ],
+    points: Annotated[
+        float | None,
+        typer.Argument(help="The points (before the late policy); omit with --remove."),
+    ] = None,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (the learner sees it in the feedback page).")
+    ] = "",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who decides (default: your user name).")
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Let the automatic points count again.")
+    ] = False,
+) -> None:
+    """Record a manual decision: POINTS for a learner's exercise or rubric item.
+
+    The decision goes to OUT/overrides.json (who, when, why, the points it replaces); the
+    gradebook and the learner's files are rewritten with it, and every later export and
+    regrade keeps it.
+
+    Example: labgrader override graded ada dag-order 4 --reason "accepted: a valid order"
+    """
+    from labgrader.overrides import OverrideError, record_override
+    from labgrader.publish import Publication
+
+    if remove == (points is not None):
+        raise OverrideError("give POINTS, or --remove to drop the learner's override")
+    publication = Publication.load(out.resolve())
+    row = publication.record(learner)
+    decision = record_override(
+        publication.out,
+        row,
+        item,
+        None if remove else points,
+        reason=reason or ("override removed" if remove else ""),
+        rubric=publication.rubric,
+        by=by,
+    )
+    shown = publication.republish(learners=[learner])
+    new = next(r for r in shown if r.learner == learner)
+    what = "removed" if remove else f"{decision.points:g} point(s)"
+    console.print(
+        f"{learner} {item}: {what}; total now {new.score:g}/{new.max_score:g} "
+        f"(gradebook and {learner}/feedback.html rewritten)",
+        highlight=False,
+    )
+
+
+@app.command()
+def regrade(
+    out: OutArgument,
+    learners: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Learner ids (default: every learner of the batch).", metavar="LEARNER"
+        ),
+    ] = None,
+    exercise: Annotated[
+        str | None,
+        typer.Option("--exercise", "-e", help="Only this exercise's checks and points change."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Engines kept warm.")
+    ] = None,
+    timeout: TimeoutOption = 300.0,
+) -> None:
+    """Grade learners of a batch again with the checks as they are now, into OUT.
+
+    Only those learners' files (or, with --exercise, only that exercise's points) and the
+    gradebook change; the rest stays as it was. Late days and overrides are kept.
+
+    Example: labgrader regrade graded ada bob --exercise dag-order
+    """
+    from labgrader.regrade import Regraded
+    from labgrader.regrade import regrade as run
+
+    def done(outcome: Regraded) -> None:
+        change = f"{outcome.before:g} -> {outcome.after:g}"
+        kept = " (kept: the new run was not graded)" if outcome.kept else ""
+        console.print(
+            f"{outcome.learner}: {change} ({outcome.status.value}){kept}", highlight=False
+        )
+
+    outcomes = run(
+        out.resolve(), learners or [], exercise=exercise, jobs=jobs, timeout=timeout, progress=done
+    )
+    changed = sum(o.before != o.after for o in outcomes)
+    console.print(
+        f"regraded {len(outcomes)} learner(s), {changed} score(s) changed; gradebook rewritten"
+    )
+
+
+@app.command()
+def export(
+    out: OutArgument,
+    to: Annotated[
+        ExportTarget,
+        typer.Option("--to", help="canvas.csv, moodle.csv, or a zip per learner (bundles/)."),
+    ],
+    assignment: Annotated[
+        str | None,
+        typer.Option("--assignment", help="The grade column's name in the LMS (default: Lab ID)."),
+    ] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option("--file", help="Where to write (default: inside OUT).", metavar="PATH"),
+    ] = None,
+) -> None:
+    """Export the batch's grades for an LMS, or bundles to hand back (overrides applied).
+
+    Example: labgrader export graded --to canvas --assignment "Lab 01 (1234)"
+    """
+    from labgrader.exports import Target
+    from labgrader.exports import export as write
+
+    paths = write(out.resolve(), Target(to.value), assignment=assignment, dest=dest)
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
+    console.print(f"wrote {where}", highlight=False)
+
+
+@app.command()
+def report(out: OutArgument) -> None:
+    """Write OUT/report.html: score distribution, pass rate per check, times, statuses.
+
+    The page works offline (its figures are embedded) and links each learner's feedback.
+
+    Example: labgrader report graded
+    """
+    from labgrader.class_report import write_report
+
+    console.print(f"wrote {write_report(out.resolve())}", highlight=False)
 
 
 @app.command()

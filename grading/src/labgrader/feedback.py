@@ -38,7 +38,8 @@ def _pts(value: float) -> str:
 
 
 @functools.cache
-def _templates() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
+    """The grader's page templates (``labgrader/templates``), autoescaped, strict."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("labgrader", "templates"),
         autoescape=True,
@@ -110,7 +111,7 @@ def feedback_html(row: Row, *, lab: str, release: bool) -> str:
     if row.late_days:
         total += f" (after a late penalty: {row.late_days} day(s) late)"
     return (
-        _templates()
+        templates()
         .get_template("feedback.html.j2")
         .render(
             lab=lab,
@@ -123,4 +124,11 @@ def feedback_html(row: Row, *, lab: str, release: bool) -> str:
     )
 
 
-__all__ = ["HIDDEN_MESSAGE", "HIDDEN_RUN_MESSAGE", "feedback_html", "learner_view", "results_json"]
+__all__ = [
+    "HIDDEN_MESSAGE",
+    "HIDDEN_RUN_MESSAGE",
+    "feedback_html",
+    "learner_view",
+    "results_json",
+    "templates",
+]
