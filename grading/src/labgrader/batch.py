@@ -207,6 +207,7 @@ def _row_from_result(entry: Entry, result: GradeResult) -> Row:
                 "hidden": c.hidden,
                 "passed": c.passed,
                 "message": c.message,
+                "seconds": c.seconds,
             }
             for c in result.checks
         ],

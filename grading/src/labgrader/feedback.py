@@ -1,7 +1,8 @@
 """What a learner and an LMS get from a graded submission: results.json and feedback.html.
 
 ``results.json`` follows Gradescope's autograder format (``score``, ``execution_time``,
-``tests`` with ``name``, ``score``, ``max_score``, ``visibility``, ``output``); hidden
+``tests`` with ``name``, ``score``, ``max_score``, ``visibility``, ``output``, and the
+check's time in ``extra_data.seconds``); hidden
 checks carry ``"visibility": "after_published"``. ``feedback.html`` is a self-contained
 page rendered from a Jinja2 template with autoescaping (``templates/feedback.html.j2``):
 per exercise, passed or failed, the points and why each visible check failed.
@@ -82,6 +83,7 @@ def results_json(row: Row, *, release: bool) -> dict[str, Any]:
                 if c["hidden"] and not release
                 else c["message"] or ("passed" if c["passed"] else "failed")
             ),
+            "extra_data": {"seconds": round(float(c.get("seconds", 0.0)), 3)},
         }
         for c in row.checks
     ]
