@@ -18,14 +18,16 @@ from rich.console import Console
 
 from labgrader.course import Course, find_course
 from labgrader.errors import LabgraderError
+from orchlab.cli.help import EXIT_CODES, run_app, version_option
 
 app = typer.Typer(
     name="labgrader",
     help="Assign, check and grade orchlab's notebook labs.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -42,6 +44,13 @@ RootOption = Annotated[
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds one notebook's checks may take.")
 ]
+
+
+class Backend(StrEnum):
+    """Where a batch is graded (validated by the CLI)."""
+
+    local = "local"
+    temporal = "temporal"
 
 
 class ExportTarget(StrEnum):
@@ -84,7 +93,10 @@ def assign(
     ] = False,
     root: RootOption = None,
 ) -> None:
-    """Write labs/NN-topic/ from solutions/NN-topic/: answers stubbed, outputs cleared."""
+    """Write labs/NN-topic/ from solutions/NN-topic/: answers stubbed, outputs cleared.
+
+    Example: labgrader assign 01 --check
+    """
     from labgrader.assign import assign as run_assign
     from labgrader.report import print_assign
 
@@ -120,6 +132,8 @@ def check(
 
     Save the notebook first: this reads the file, not your running kernel. Inside the
     notebook, `labgrader.check("exercise-id")` checks the live kernel instead.
+
+    Example: labgrader check 01-pipeline-patterns.ipynb --exercise dag-order
     """
     from labgrader.grade import grade_submission, resolve_lab
     from labgrader.notebook import build_submission, read_notebook
@@ -204,13 +218,13 @@ def grade(
         ),
     ] = None,
     backend: Annotated[
-        str,
+        Backend,
         typer.Option(
             "--backend",
             help="local (this machine) or temporal (one workflow per submission, graded by "
             "`labgrader worker` processes).",
         ),
-    ] = "local",
+    ] = Backend.local,
     address: Annotated[
         str | None,
         typer.Option("--address", help="Temporal frontend for --backend temporal."),
@@ -258,6 +272,8 @@ def grade(
 
     A batch gives every submission one gradebook row, whatever happens to it, and exits 0
     once the gradebook is written. One notebook exits 0 on full marks.
+
+    Example: labgrader grade 01 lms-download.zip --out graded --due due.csv
     """
     if out is not None:
         if len(targets) < 2:
@@ -273,7 +289,7 @@ def grade(
             due=due,
             timeout=timeout,
             check_timeout=check_timeout,
-            backend=backend,
+            backend=backend.value,
             address=address,
             task_queue=task_queue,
             key_file=key_file,
@@ -315,8 +331,6 @@ def _grade_batch(
     key_file: Path | None = None,
     store: Path | None = None,
 ) -> None:
-    if backend not in {"local", "temporal"}:
-        raise typer.BadParameter(f"--backend is local or temporal, not {backend!r}")
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -566,7 +580,10 @@ def worker(
         ),
     ] = None,
 ) -> None:
-    """Grade submissions sent by `labgrader grade ... --backend temporal`, until stopped."""
+    """Grade submissions sent by `labgrader grade ... --backend temporal`, until stopped.
+
+    Example: labgrader worker --lab 01 --address grader.example.org:7233 --key-file grading.key
+    """
     import asyncio
     import os
 
@@ -623,6 +640,8 @@ def keygen(
 
     Copy it to each worker machine (mode 600) and pass --key-file to `labgrader grade` and
     `labgrader worker`.
+
+    Example: labgrader keygen grading.key
     """
     from labgrader.errors import WorkerKeyError
     from labgrader.worker_auth import write_key
@@ -652,6 +671,8 @@ def validate(
     The solution must pass every check, hidden ones too; the starter must pass none. Exit 1
     naming the failing checks otherwise. The engines the checks need start once for the
     whole run.
+
+    Example: labgrader validate 01 02
     """
     from labgrader.report import print_validation
     from labgrader.validate import validate as run_validate
@@ -668,10 +689,25 @@ def validate(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=version_option("orchlab", "labgrader"),
+            is_eager=True,
+            help="Print labgrader's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Assign, check and grade orchlab's notebook labs."""
+
+
 def main() -> None:
     """Entry point of the ``labgrader`` console script: errors become one line and exit 2."""
     try:
-        app()
+        run_app(app, "labgrader")
     except LabgraderError as exc:
         err_console.print(f"[bold red]labgrader:[/] {exc}", highlight=False)
         raise SystemExit(2) from None
