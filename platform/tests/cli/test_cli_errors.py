@@ -78,7 +78,34 @@ def test_an_unreachable_engine_is_a_failure_exit_1(tmp_path: Path) -> None:
     )
     assert run.returncode == 1
     line = _one_error_line(run)
-    assert f"cannot connect to Temporal at 127.0.0.1:{port} (namespace default):" in line
+    assert line == (
+        f"error: cannot reach Temporal at 127.0.0.1:{port} (from TEMPORAL_ADDRESS; namespace "
+        "default): connection refused (nothing listens there). Start the engines with `make "
+        "lab` (or `orchlab up`), or set TEMPORAL_ADDRESS to a reachable frontend"
+    )
+
+
+def test_an_unreachable_prefect_is_one_line_naming_the_url_and_its_source(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    run = _orchlab(
+        "run",
+        "wine_training",
+        "--engine",
+        "prefect",
+        "--workdir",
+        str(tmp_path / "run"),
+        env={"PREFECT_API_URL": f"http://127.0.0.1:{port}/api"},
+    )
+    assert run.returncode == 1
+    assert _one_error_line(run) == (
+        f"error: cannot reach Prefect at http://127.0.0.1:{port}/api (from PREFECT_API_URL): "
+        "connection refused (nothing listens there). Start the engines with `make lab` (or "
+        "`orchlab up`), or set PREFECT_API_URL to a reachable server's API (http://host:port/api)"
+    )
 
 
 def test_a_command_group_without_a_command_shows_its_help() -> None:
