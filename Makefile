@@ -22,7 +22,7 @@ BASETEMP = $(if $(ORCHLAB_TEST_OUT),--basetemp=$(ORCHLAB_TEST_OUT)/$(1))
 test-reset:
 	@rm -f .state/phases.tsv && mkdir -p .state && date +%s > .state/phases.start
 
-.PHONY: bench test-with-engines test-reset install lab test demo lint typecheck labs-check validate test-platform test-grader test-notebooks assign clean help
+.PHONY: bench test-with-engines test-reset install lab test demo lint typecheck labs-check docs-check docs validate test-platform test-grader test-notebooks assign clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -64,6 +64,13 @@ typecheck: $(STAMP)
 labs-check: $(STAMP)
 	@$(PHASE) labs-fresh -- $(VENV)/bin/labgrader assign --check
 
+docs-check: $(STAMP)  ## the reference pages match the code; docs' tables and links render
+	@$(PHASE) docs-fresh -- $(PY) tools/docs_reference.py --check
+	@$(PHASE) docs-lint -- $(PY) tools/docs_lint.py
+
+docs: $(STAMP)  ## regenerate docs/reference/ from the CLIs and the settings
+	@$(PY) tools/docs_reference.py
+
 validate: $(STAMP)
 	@$(PHASE) validate -- $(VENV)/bin/labgrader validate --all
 
@@ -76,7 +83,7 @@ test-grader: $(STAMP)
 test-notebooks: $(STAMP)
 	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q $(call BASETEMP,notebooks)
 
-test: test-reset $(STAMP) lint typecheck labs-check  ## install, then run the whole suite
+test: test-reset $(STAMP) lint typecheck labs-check docs-check  ## install, then run the whole suite
 	@# One Temporal dev server and one Prefect server, shared by every phase below; two
 	@# phases at a time (their output is kept together per phase). Every phase sees a random
 	@# canary secret; the last phase proves it leaked into no log or file the suite wrote.

@@ -101,6 +101,20 @@ def solution_cells() -> list[nbformat.NotebookNode]:
     ]
 
 
+GOOD = [
+    code("FACTOR = 10"),
+    code("def add(a, b):\n    return a + b", exercise="add"),
+    code("def scale(values):\n    return [v * FACTOR for v in values]", exercise="scale"),
+]
+"""A learner's answers that earn every point of the fixture lab."""
+WRONG = [
+    code("FACTOR = 10"),
+    code("def add(a, b):\n    return a - b", exercise="add"),
+    code("def scale(values):\n    return [v * FACTOR for v in values]", exercise="scale"),
+]
+"""Answers wrong on ``add`` only (scale earns its points)."""
+
+
 def write_notebook(path: Path, cells: list[nbformat.NotebookNode]) -> Path:
     """Write a notebook of these cells (nbformat 4.5, fixed cell ids)."""
     nb = nbformat.v4.new_notebook(cells=cells)

@@ -12,21 +12,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import LAB, code, solution_cells, write_notebook
+from conftest import GOOD, LAB, WRONG, code, solution_cells, write_notebook
 
 from labgrader.batch import grade_batch
 from labgrader.gradebook import Status
-
-GOOD = [
-    code("FACTOR = 10"),
-    code("def add(a, b):\n    return a + b", exercise="add"),
-    code("def scale(values):\n    return [v * FACTOR for v in values]", exercise="scale"),
-]
-WRONG = [
-    code("FACTOR = 10"),
-    code("def add(a, b):\n    return a - b", exercise="add"),
-    code("def scale(values):\n    return [v * FACTOR for v in values]", exercise="scale"),
-]
 
 
 @pytest.fixture

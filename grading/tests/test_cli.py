@@ -143,3 +143,55 @@ def test_grade_a_batch_prints_the_summary_and_writes_the_gradebook(assigned: Pat
     rerun = labgrader("grade", LAB, "subs", "--out", "graded", cwd=assigned)
     assert "(2 unchanged, kept from the last run)" in rerun.stdout
     assert labgrader("grade", LAB, "--out", "graded", cwd=assigned).returncode == 2
+
+
+def test_a_mistyped_path_is_one_line_and_exit_2_before_anything_is_written(
+    assigned: Path,
+) -> None:
+    write_notebook(assigned / "submissions" / "ada.ipynb", solution_cells())
+    proc = labgrader("grade", LAB, "submisions", "--out", "graded", cwd=assigned)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "labgrader: no such file or folder: 'submisions': did you mean 'submissions/'?"
+    )
+    assert not (assigned / "graded").exists()
+
+
+def test_an_empty_folder_or_an_unknown_lab_is_exit_2_before_anything_is_written(
+    assigned: Path,
+) -> None:
+    (assigned / "empty").mkdir()
+    proc = labgrader("grade", LAB, "empty", "--out", "graded", cwd=assigned)
+    assert proc.returncode == 2
+    assert "no submission found in 'empty'" in proc.stderr
+    write_notebook(assigned / "subs" / "ada.ipynb", solution_cells())
+    unknown = labgrader("grade", "99", "subs", "--out", "graded", cwd=assigned)
+    assert unknown.returncode == 2 and "99" in unknown.stderr
+    assert not (assigned / "graded").exists()
+
+
+def test_override_regrade_export_and_report_round_trip_through_a_batch(assigned: Path) -> None:
+    subs = assigned / "subs"
+    write_notebook(subs / "ada.ipynb", solution_cells())
+    write_notebook(
+        subs / "bob.ipynb",
+        [*solution_cells()[:2], code("def add(a, b):\n    return 0", exercise="add")],
+    )
+    assert labgrader("grade", LAB, "subs", "--out", "graded", cwd=assigned).returncode == 0
+    bad = labgrader("override", "graded", "bob", "nope", "1", "--reason", "x", cwd=assigned)
+    assert bad.returncode == 2 and bad.stderr.startswith("labgrader: 'nope' is no exercise")
+    ok = labgrader(
+        "override", "graded", "bob", "add", "2", "--reason", "fair", "--by", "prof", cwd=assigned
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "bob add: 2 point(s); total now 2/5" in ok.stdout
+    again = labgrader("regrade", "graded", "bob", cwd=assigned)
+    assert again.returncode == 0 and "bob: 0 -> 0 (graded)" in again.stdout
+    assert "regraded 1 learner(s), 0 score(s) changed" in again.stdout
+    canvas = labgrader("export", "graded", "--to", "canvas", cwd=assigned)
+    assert canvas.returncode == 0 and (assigned / "graded" / "canvas.csv").is_file()
+    assert "bob,,,bob,,2" in (assigned / "graded" / "canvas.csv").read_text(encoding="utf-8")
+    wrong = labgrader("export", "graded", "--to", "blackboard", cwd=assigned)
+    assert wrong.returncode == 2 and "canvas" in wrong.stderr
+    page = labgrader("report", "graded", cwd=assigned)
+    assert page.returncode == 0 and (assigned / "graded" / "report.html").is_file()

@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import re
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -158,6 +159,20 @@ class Bystander:
         await workflow.sleep(3600)
 
 
+def _created(http: httpx.Client, path: str, body: dict[str, object]) -> str:
+    """POST a new Prefect object and return its id; a busy SQLite server may answer 5xx
+    for a moment (database locked), which is retried, never taken as an id."""
+    for _ in range(10):
+        response = http.post(path, json=body)
+        if response.status_code < 500:
+            break
+        time.sleep(0.5)
+    assert response.status_code in (200, 201), (
+        f"POST {path}: {response.status_code} {response.text}"
+    )
+    return str(response.json()["id"])
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     shared = service_env({"temporal", "prefect"}, start=True)
@@ -174,9 +189,9 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
     asyncio.run(leave_a_workflow())
     api = shared["PREFECT_API_URL"].rstrip("/")
-    with httpx.Client(base_url=api, timeout=10) as http:
-        flow = http.post("/flows/", json={"name": f"bystander-{MARK}"}).json()["id"]
-        flow_run = http.post("/flow_runs/", json={"flow_id": flow}).json()["id"]
+    with httpx.Client(base_url=api, timeout=30) as http:
+        flow = _created(http, "/flows/", {"name": f"bystander-{MARK}"})
+        flow_run = _created(http, "/flow_runs/", {"flow_id": flow})
 
     subs = tmp_path_factory.mktemp("engines") / "subs"
     _notebook(subs / "a-hostile.ipynb", ATTACK, before="dag-order")

@@ -191,3 +191,35 @@ def test_lab_not_inferable_is_refused_with_advice(tmp_path: Path, course: Path) 
         grade_notebook(loose, lab=None)
     result = grade_notebook(loose, lab="90-fixture", checks_dir=course / "grading" / "checks" / LAB)
     assert result.passed
+
+
+def test_each_check_records_its_time_and_the_batch_names_the_slowest(
+    in_course: Path, tmp_path: Path
+) -> None:
+    from conftest import GOOD, write_notebook
+
+    from labgrader.batch import grade_batch
+    from labgrader.feedback import results_json
+    from labgrader.report import slowest_checks
+
+    _write_checks(
+        in_course,
+        "import time\n\n"
+        "@pytest.mark.check(exercise='add', points=1)\ndef test_slow(nb):\n"
+        "    time.sleep(1.0)\n    assert nb.add(1, 2) == 3\n\n"
+        "@pytest.mark.check(exercise='scale', points=1)\ndef test_quick(nb):\n"
+        "    assert nb.scale([1]) == [10]\n",
+    )
+    result = grade_notebook(SOLUTION, lab=LAB)
+    seconds = {c.name.rpartition("::")[2]: c.seconds for c in result.checks}
+    assert seconds["test_slow"] >= 1.0 and seconds["test_quick"] > 0
+    assert result.exercises[0].seconds == seconds["test_slow"]
+    write_notebook(tmp_path / "subs" / "ada.ipynb", GOOD)
+    write_notebook(tmp_path / "subs" / "bob.ipynb", GOOD)
+    report = grade_batch(lab=LAB, submissions=[tmp_path / "subs"], out=tmp_path / "out", jobs=2)
+    assert [name for name, _ in slowest_checks(report.rows)] == [
+        "test_fixture.py::test_slow",
+        "test_fixture.py::test_quick",
+    ]
+    tests = results_json(report.rows[0], release=True)["tests"]
+    assert tests[0]["extra_data"]["seconds"] >= 1.0

@@ -44,22 +44,28 @@ from pathlib import Path
 
 from labgrader.course import Course, find_course
 from labgrader.errors import CourseNotFound, LabNotFound, NotebookError
-from labgrader.feedback import feedback_html, learner_view, results_json
 from labgrader.grade import grade_submission, resolve_lab
 from labgrader.gradebook import (
     DueDates,
     Row,
     Status,
     apply_late_policy,
-    gradebook_csv,
-    gradebook_json,
     read_due_dates,
     write_atomic,
 )
-from labgrader.intake import MAX_NOTEBOOK_BYTES, Entry, Skipped, collect, load_notebook
+from labgrader.intake import (
+    MAX_NOTEBOOK_BYTES,
+    Entry,
+    Skipped,
+    check_inputs,
+    collect,
+    load_notebook,
+    require_entries,
+)
 from labgrader.limits import Limits
 from labgrader.notebook import build_submission, read_notebook
 from labgrader.pool import ForkServer, notebook_imports
+from labgrader.publish import GRADE_FILE, RECORDS, Publication
 from labgrader.pytest_plugin import first_line
 from labgrader.results import GradeResult, RunStatus
 from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
@@ -72,11 +78,6 @@ from labgrader.sandbox import (
 )
 from labgrader.services import FreshTemporal, run_engines, service_env
 
-GRADE_FILE = "grade.json"
-"""The learner's own copy of its row, in its folder (hidden checks redacted until release)."""
-RECORDS = ".records"
-"""The folder of the grader's full records, one ``<learner>.json`` each (never a learner id:
-learner ids do not start with a dot)."""
 LOG_FILE = "batch.log"
 """The batch's log in the output folder."""
 RUNS_MODE = 0o700
@@ -206,6 +207,7 @@ def _row_from_result(entry: Entry, result: GradeResult) -> Row:
                 "hidden": c.hidden,
                 "passed": c.passed,
                 "message": c.message,
+                "seconds": c.seconds,
             }
             for c in result.checks
         ],
@@ -433,6 +435,8 @@ def grade_batch(
     Raises:
         LabNotFound: When the lab is unknown or has no checks.
         CourseNotFound: When no checks folder is given and no course is found.
+        SubmissionsNotFound: When an input does not exist or the inputs hold no
+            submission (before any engine starts or any file is written).
         DueDatesError: When the due-date CSV cannot be read.
         WorkerKeyError: With ``temporal``, when the workers' key is missing or weak.
         ServiceUnavailable: When an engine the checks need cannot be started.
@@ -447,11 +451,14 @@ def grade_batch(
     scan_checks(checks)  # a lab without checks fails here, before any submission is read
     max_bytes = course.grading.max_notebook_bytes if course else MAX_NOTEBOOK_BYTES
     dates = read_due_dates(due) if due else DueDates(None, {})
+    check_inputs(submissions)
+    intake = collect(submissions, lab=lab_id, max_bytes=max_bytes)
+    require_entries(intake, submissions)
     out = out.resolve()
+    publication = Publication.open(out, lab=lab_id, release=release, checks=checks)
     out.mkdir(parents=True, exist_ok=True)
     log = BatchLog()
     log.write(f"batch of lab {lab_id}: {len(submissions)} input(s), output {out}")
-    intake = collect(submissions, lab=lab_id, max_bytes=max_bytes)
     entries = intake.entries
     for item in intake.skipped:
         log.write(item.line())
@@ -466,11 +473,11 @@ def grade_batch(
     def finish(entry: Entry, row: Row) -> Row:
         try:
             apply_late_policy(row, dates.late_days(entry.learner, entry.submitted))
-            _write_learner(out, row, lab=lab_id, release=release)
+            publication.write_learner(row, keep=entry.data)
         except Exception as exc:
             row = error_row(entry, exc, log=log, doing="writing its files")
             try:
-                _write_learner(out, row, lab=lab_id, release=release)
+                publication.write_learner(row)
             except Exception as again:
                 log.write(f"error {entry.learner}: its files were not written: {again}")
         if row.status is Status.INVALID:
@@ -485,7 +492,7 @@ def grade_batch(
             if previous is not None:
                 rows[index] = previous
                 reused += 1
-                _write_learner(out, previous, lab=lab_id, release=release)
+                publication.write_learner(previous, keep=entry.data)
                 if progress:
                     progress(previous, True)
             else:
@@ -542,10 +549,10 @@ def grade_batch(
             f"the batch stopped: {type(exc).__name__}: {first_line(str(exc))}",
             detail="".join(traceback.format_exception(exc)),
         )
-        _write_batch(out, [rows[i] for i in range(len(entries))], lab=lab_id, log=log)
+        _write_batch(publication, [rows[i] for i in range(len(entries))], log=log)
         raise
 
-    ordered = _write_batch(out, [rows[i] for i in range(len(entries))], lab=lab_id, log=log)
+    ordered = _write_batch(publication, [rows[i] for i in range(len(entries))], log=log)
     exercises: list[str] = []
     for row in ordered:
         for name in row.exercises:
@@ -564,25 +571,15 @@ def grade_batch(
     )
 
 
-def _write_batch(out: Path, ordered: list[Row], *, lab: str, log: BatchLog) -> list[Row]:
-    """Write the gradebook (CSV and JSON) and the log; return the rows."""
-    exercises: list[str] = []
-    for row in ordered:
-        for name in row.exercises:
-            if name not in exercises:
-                exercises.append(name)
-    max_score = max((r.max_score for r in ordered), default=0.0)
-    for row in ordered:
-        if row.status in (Status.INVALID, Status.ERROR):
-            row.max_score = max_score
+def _write_batch(publication: Publication, ordered: list[Row], *, log: BatchLog) -> list[Row]:
+    """Write the gradebook (CSV and JSON) and the log; return the rows as exported."""
     counts = ", ".join(
         f"{n} {s.value}" for s in Status if (n := sum(r.status is s for r in ordered))
     )
     log.write(f"gradebook written: {len(ordered)} row(s): {counts or 'none'}")
-    write_atomic(out / "gradebook.csv", gradebook_csv(ordered, exercises))
-    write_atomic(out / "gradebook.json", gradebook_json(ordered, exercises, lab=lab))
-    write_atomic(out / LOG_FILE, log.text())
-    return ordered
+    shown = publication.write_gradebook(ordered)
+    write_atomic(publication.out / LOG_FILE, log.text())
+    return shown
 
 
 def _grade_entry(
@@ -633,19 +630,6 @@ def _grade_entry(
             + ": keep the exercise cells of the lab notebook (their ids) when answering"
         )
     return row
-
-
-def _write_learner(out: Path, row: Row, *, lab: str, release: bool) -> None:
-    folder = out / row.learner
-    if folder.resolve().parent != out or row.learner.startswith("."):
-        raise NotebookError(f"learner id {row.learner!r} would write outside {out}")
-    view = learner_view(row, release=release)
-    write_atomic(
-        folder / "results.json", json.dumps(results_json(row, release=release), indent=2) + "\n"
-    )
-    write_atomic(folder / "feedback.html", feedback_html(row, lab=lab, release=release))
-    write_atomic(folder / GRADE_FILE, json.dumps(view.to_dict(), indent=2) + "\n")
-    write_atomic(out / RECORDS / f"{row.learner}.json", json.dumps(row.to_dict(), indent=2) + "\n")
 
 
 __all__ = [

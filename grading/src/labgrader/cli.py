@@ -9,6 +9,7 @@ on its solution, starter and mutants.
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,14 +18,16 @@ from rich.console import Console
 
 from labgrader.course import Course, find_course
 from labgrader.errors import LabgraderError
+from orchlab.cli.help import EXIT_CODES, run_app, version_option
 
 app = typer.Typer(
     name="labgrader",
     help="Assign, check and grade orchlab's notebook labs.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -41,6 +44,21 @@ RootOption = Annotated[
 TimeoutOption = Annotated[
     float, typer.Option("--timeout", min=1, help="Seconds one notebook's checks may take.")
 ]
+
+
+class Backend(StrEnum):
+    """Where a batch is graded (validated by the CLI)."""
+
+    local = "local"
+    temporal = "temporal"
+
+
+class ExportTarget(StrEnum):
+    """Where ``labgrader export`` writes (validated by the CLI)."""
+
+    canvas = "canvas"
+    moodle = "moodle"
+    bundles = "bundles"
 
 
 _ENGINE_OF = {"TEMPORAL_ADDRESS": "temporal", "PREFECT_API_URL": "prefect"}
@@ -88,7 +106,10 @@ def assign(
     ] = False,
     root: RootOption = None,
 ) -> None:
-    """Write labs/NN-topic/ from solutions/NN-topic/: answers stubbed, outputs cleared."""
+    """Write labs/NN-topic/ from solutions/NN-topic/: answers stubbed, outputs cleared.
+
+    Example: labgrader assign 01 --check
+    """
     from labgrader.assign import assign as run_assign
     from labgrader.report import print_assign
 
@@ -128,6 +149,8 @@ def check(
 
     Save the notebook first: this reads the file, not your running kernel. Inside the
     notebook, `labgrader.check("exercise-id")` checks the live kernel instead.
+
+    Example: labgrader check 01-pipeline-patterns.ipynb --exercise dag-order
     """
     from labgrader.grade import grade_submission, resolve_lab
     from labgrader.notebook import build_submission, read_notebook
@@ -213,13 +236,13 @@ def grade(
         ),
     ] = None,
     backend: Annotated[
-        str,
+        Backend,
         typer.Option(
             "--backend",
             help="local (this machine) or temporal (one workflow per submission, graded by "
             "`labgrader worker` processes).",
         ),
-    ] = "local",
+    ] = Backend.local,
     address: Annotated[
         str | None,
         typer.Option("--address", help="Temporal frontend for --backend temporal."),
@@ -267,6 +290,8 @@ def grade(
 
     A batch gives every submission one gradebook row, whatever happens to it, and exits 0
     once the gradebook is written. One notebook exits 0 on full marks.
+
+    Example: labgrader grade 01 lms-download.zip --out graded --due due.csv
     """
     if out is not None:
         if len(targets) < 2:
@@ -282,7 +307,7 @@ def grade(
             due=due,
             timeout=timeout,
             check_timeout=check_timeout,
-            backend=backend,
+            backend=backend.value,
             address=address,
             task_queue=task_queue,
             key_file=key_file,
@@ -324,8 +349,6 @@ def _grade_batch(
     key_file: Path | None = None,
     store: Path | None = None,
 ) -> None:
-    if backend not in {"local", "temporal"}:
-        raise typer.BadParameter(f"--backend is local or temporal, not {backend!r}")
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -385,6 +408,158 @@ def _grade_batch(
     print_batch(report, console=console)
 
 
+OutArgument = Annotated[
+    Path,
+    typer.Argument(
+        help="The output folder of `labgrader grade LAB SUBMISSION... --out DIR`.",
+        exists=True,
+        file_okay=False,
+        show_default=False,
+        metavar="OUT",
+    ),
+]
+
+
+@app.command()
+def override(
+    out: OutArgument,
+    learner: Annotated[str, typer.Argument(help="The learner id, as in the gradebook.")],
+    item: Annotated[
+        str, typer.Argument(help="An exercise id, or an item of the lab's rubric.yaml.")
+    ],
+    points: Annotated[
+        float | None,
+        typer.Argument(help="The points (before the late policy); omit with --remove."),
+    ] = None,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (the learner sees it in the feedback page).")
+    ] = "",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who decides (default: your user name).")
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Let the automatic points count again.")
+    ] = False,
+) -> None:
+    """Record a manual decision: POINTS for a learner's exercise or rubric item.
+
+    The decision goes to OUT/overrides.json (who, when, why, the points it replaces); the
+    gradebook and the learner's files are rewritten with it, and every later export and
+    regrade keeps it.
+
+    Example: labgrader override graded ada dag-order 4 --reason "accepted: a valid order"
+    """
+    from labgrader.overrides import OverrideError, record_override
+    from labgrader.publish import Publication
+
+    if remove == (points is not None):
+        raise OverrideError("give POINTS, or --remove to drop the learner's override")
+    publication = Publication.load(out.resolve())
+    row = publication.record(learner)
+    decision = record_override(
+        publication.out,
+        row,
+        item,
+        None if remove else points,
+        reason=reason or ("override removed" if remove else ""),
+        rubric=publication.rubric,
+        by=by,
+    )
+    shown = publication.republish(learners=[learner])
+    new = next(r for r in shown if r.learner == learner)
+    what = "removed" if remove else f"{decision.points:g} point(s)"
+    console.print(
+        f"{learner} {item}: {what}; total now {new.score:g}/{new.max_score:g} "
+        f"(gradebook and {learner}/feedback.html rewritten)",
+        highlight=False,
+    )
+
+
+@app.command()
+def regrade(
+    out: OutArgument,
+    learners: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Learner ids (default: every learner of the batch).", metavar="LEARNER"
+        ),
+    ] = None,
+    exercise: Annotated[
+        str | None,
+        typer.Option("--exercise", "-e", help="Only this exercise's checks and points change."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Engines kept warm.")
+    ] = None,
+    timeout: TimeoutOption = 300.0,
+) -> None:
+    """Grade learners of a batch again with the checks as they are now, into OUT.
+
+    Only those learners' files (or, with --exercise, only that exercise's points) and the
+    gradebook change; the rest stays as it was. Late days and overrides are kept.
+
+    Example: labgrader regrade graded ada bob --exercise dag-order
+    """
+    from labgrader.regrade import Regraded
+    from labgrader.regrade import regrade as run
+
+    def done(outcome: Regraded) -> None:
+        change = f"{outcome.before:g} -> {outcome.after:g}"
+        kept = " (kept: the new run was not graded)" if outcome.kept else ""
+        console.print(
+            f"{outcome.learner}: {change} ({outcome.status.value}){kept}", highlight=False
+        )
+
+    outcomes = run(
+        out.resolve(), learners or [], exercise=exercise, jobs=jobs, timeout=timeout, progress=done
+    )
+    changed = sum(o.before != o.after for o in outcomes)
+    console.print(
+        f"regraded {len(outcomes)} learner(s), {changed} score(s) changed; gradebook rewritten"
+    )
+
+
+@app.command()
+def export(
+    out: OutArgument,
+    to: Annotated[
+        ExportTarget,
+        typer.Option("--to", help="canvas.csv, moodle.csv, or a zip per learner (bundles/)."),
+    ],
+    assignment: Annotated[
+        str | None,
+        typer.Option("--assignment", help="The grade column's name in the LMS (default: Lab ID)."),
+    ] = None,
+    dest: Annotated[
+        Path | None,
+        typer.Option("--file", help="Where to write (default: inside OUT).", metavar="PATH"),
+    ] = None,
+) -> None:
+    """Export the batch's grades for an LMS, or bundles to hand back (overrides applied).
+
+    Example: labgrader export graded --to canvas --assignment "Lab 01 (1234)"
+    """
+    from labgrader.exports import Target
+    from labgrader.exports import export as write
+
+    paths = write(out.resolve(), Target(to.value), assignment=assignment, dest=dest)
+    where = paths[0] if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
+    console.print(f"wrote {where}", highlight=False)
+
+
+@app.command()
+def report(out: OutArgument) -> None:
+    """Write OUT/report.html: score distribution, pass rate per check, times, statuses.
+
+    The page works offline (its figures are embedded) and links each learner's feedback.
+
+    Example: labgrader report graded
+    """
+    from labgrader.class_report import write_report
+
+    console.print(f"wrote {write_report(out.resolve())}", highlight=False)
+
+
 @app.command()
 def worker(
     lab: Annotated[str, typer.Option("--lab", help="The lab this worker grades.")],
@@ -423,7 +598,10 @@ def worker(
         ),
     ] = None,
 ) -> None:
-    """Grade submissions sent by `labgrader grade ... --backend temporal`, until stopped."""
+    """Grade submissions sent by `labgrader grade ... --backend temporal`, until stopped.
+
+    Example: labgrader worker --lab 01 --address grader.example.org:7233 --key-file grading.key
+    """
     import asyncio
     import os
 
@@ -480,6 +658,8 @@ def keygen(
 
     Copy it to each worker machine (mode 600) and pass --key-file to `labgrader grade` and
     `labgrader worker`.
+
+    Example: labgrader keygen grading.key
     """
     from labgrader.errors import WorkerKeyError
     from labgrader.worker_auth import write_key
@@ -509,6 +689,8 @@ def validate(
     The solution must pass every check, hidden ones too; the starter must pass none. Exit 1
     naming the failing checks otherwise. The engines the checks need start once for the
     whole run.
+
+    Example: labgrader validate 01 02
     """
     from labgrader.report import print_validation
     from labgrader.validate import validate as run_validate
@@ -525,10 +707,25 @@ def validate(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=version_option("orchlab", "labgrader"),
+            is_eager=True,
+            help="Print labgrader's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Assign, check and grade orchlab's notebook labs."""
+
+
 def main() -> None:
     """Entry point of the ``labgrader`` console script: errors become one line and exit 2."""
     try:
-        app()
+        run_app(app, "labgrader")
     except LabgraderError as exc:
         err_console.print(f"[bold red]labgrader:[/] {exc}", highlight=False)
         raise SystemExit(2) from None

@@ -48,6 +48,14 @@ class ServiceUnavailable(LabgraderError, RuntimeError):
     """An engine the checks need (Temporal, Prefect) could not be found or started."""
 
 
+class SubmissionsNotFound(LabgraderError, FileNotFoundError):
+    """A batch input that does not exist, or inputs that hold no submission at all.
+
+    The instructor's mistake, not a learner's: the batch stops before any engine starts or
+    any file is written.
+    """
+
+
 class WorkerKeyError(LabgraderError, ValueError):
     """The distributed grading key is missing, unreadable or too weak."""
 
@@ -62,5 +70,6 @@ __all__ = [
     "NotebookError",
     "NotebookImportError",
     "ServiceUnavailable",
+    "SubmissionsNotFound",
     "WorkerKeyError",
 ]

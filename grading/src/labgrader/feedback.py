@@ -1,7 +1,8 @@
 """What a learner and an LMS get from a graded submission: results.json and feedback.html.
 
 ``results.json`` follows Gradescope's autograder format (``score``, ``execution_time``,
-``tests`` with ``name``, ``score``, ``max_score``, ``visibility``, ``output``); hidden
+``tests`` with ``name``, ``score``, ``max_score``, ``visibility``, ``output``, and the
+check's time in ``extra_data.seconds``); hidden
 checks carry ``"visibility": "after_published"``. ``feedback.html`` is a self-contained
 page rendered from a Jinja2 template with autoescaping (``templates/feedback.html.j2``):
 per exercise, passed or failed, the points and why each visible check failed.
@@ -38,7 +39,8 @@ def _pts(value: float) -> str:
 
 
 @functools.cache
-def _templates() -> jinja2.Environment:
+def templates() -> jinja2.Environment:
+    """The grader's page templates (``labgrader/templates``), autoescaped, strict."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("labgrader", "templates"),
         autoescape=True,
@@ -81,6 +83,7 @@ def results_json(row: Row, *, release: bool) -> dict[str, Any]:
                 if c["hidden"] and not release
                 else c["message"] or ("passed" if c["passed"] else "failed")
             ),
+            "extra_data": {"seconds": round(float(c.get("seconds", 0.0)), 3)},
         }
         for c in row.checks
     ]
@@ -110,7 +113,7 @@ def feedback_html(row: Row, *, lab: str, release: bool) -> str:
     if row.late_days:
         total += f" (after a late penalty: {row.late_days} day(s) late)"
     return (
-        _templates()
+        templates()
         .get_template("feedback.html.j2")
         .render(
             lab=lab,
@@ -123,4 +126,11 @@ def feedback_html(row: Row, *, lab: str, release: bool) -> str:
     )
 
 
-__all__ = ["HIDDEN_MESSAGE", "HIDDEN_RUN_MESSAGE", "feedback_html", "learner_view", "results_json"]
+__all__ = [
+    "HIDDEN_MESSAGE",
+    "HIDDEN_RUN_MESSAGE",
+    "feedback_html",
+    "learner_view",
+    "results_json",
+    "templates",
+]

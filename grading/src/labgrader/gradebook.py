@@ -192,13 +192,16 @@ def apply_late_policy(row: Row, days: int) -> None:
         )
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a text file all at once: a temporary file in the same folder, then a rename."""
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write a file all at once: a temporary file in the same folder, then a rename.
+
+    Text is written as UTF-8, bytes as they are.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -206,12 +209,20 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def gradebook_csv(rows: Sequence[Row], exercises: Sequence[str]) -> str:
-    """The gradebook as CSV text."""
+def gradebook_csv(
+    rows: Sequence[Row], exercises: Sequence[str], *, manual: Sequence[str] = ()
+) -> str:
+    """The gradebook as CSV text.
+
+    Args:
+        rows: The rows as exported (overrides applied).
+        exercises: The automatic exercises' columns.
+        manual: The rubric items' columns: empty until an instructor grades them.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = ["learner", "status", "score", "max_score", *exercises, "late_days", "review"]
-    writer.writerow([*header, "message"])
+    header = ["learner", "status", "score", "max_score", *exercises, *manual]
+    writer.writerow([*header, "late_days", "review", "message"])
     for r in rows:
         writer.writerow(
             [
@@ -220,6 +231,7 @@ def gradebook_csv(rows: Sequence[Row], exercises: Sequence[str]) -> str:
                 f"{r.score:g}",
                 f"{r.max_score:g}",
                 *(f"{r.exercises.get(e, 0.0):g}" for e in exercises),
+                *(f"{r.exercises[m]:g}" if m in r.exercises else "" for m in manual),
                 r.late_days,
                 len(r.review),
                 r.message,
@@ -228,13 +240,17 @@ def gradebook_csv(rows: Sequence[Row], exercises: Sequence[str]) -> str:
     return out.getvalue()
 
 
-def gradebook_json(rows: Sequence[Row], exercises: Sequence[str], *, lab: str) -> str:
-    """The gradebook as JSON text (the same rows as the CSV, plus each row's checks)."""
+def gradebook_json(
+    rows: Sequence[Row], exercises: Sequence[str], *, lab: str, manual: Sequence[str] = ()
+) -> str:
+    """The gradebook as JSON text (the same rows as the CSV; an ungraded rubric item is
+    ``null``)."""
     return (
         json.dumps(
             {
                 "lab": lab,
                 "exercises": list(exercises),
+                "manual": list(manual),
                 "rows": [
                     {
                         "learner": r.learner,
@@ -242,6 +258,7 @@ def gradebook_json(rows: Sequence[Row], exercises: Sequence[str], *, lab: str) -
                         "score": r.score,
                         "max_score": r.max_score,
                         "exercises": {e: r.exercises.get(e, 0.0) for e in exercises},
+                        "manual": {m: r.exercises.get(m) for m in manual},
                         "late_days": r.late_days,
                         "review": r.review,
                         "message": r.message,

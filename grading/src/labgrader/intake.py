@@ -25,6 +25,7 @@ reads it: UTF-8, JSON, nbformat 4 and its schema; its outputs are dropped.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
 import re
@@ -38,7 +39,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from labgrader.course import DEFAULT_MAX_NOTEBOOK_MB
-from labgrader.errors import NotebookError
+from labgrader.errors import NotebookError, SubmissionsNotFound
 from labgrader.notebook import drop_outputs, parse_notebook
 
 MAX_NOTEBOOK_BYTES = int(DEFAULT_MAX_NOTEBOOK_MB * 1_000_000)
@@ -448,6 +449,50 @@ def collect(inputs: Sequence[Path], *, lab: str, max_bytes: int = MAX_NOTEBOOK_B
     return Intake(tuple(_unique(entries)), tuple(skipped))
 
 
+def check_inputs(inputs: Sequence[Path]) -> None:
+    """Refuse inputs that do not exist or are empty folders: the instructor's slip.
+
+    A folder that holds files but no notebook is a learner's (an ``invalid`` row says so);
+    a folder that holds no file at all is a wrong path.
+
+    Raises:
+        SubmissionsNotFound: Naming the first missing path, with a near name in the same
+            folder when there is one (``did you mean 'submissions/'?``), or the empty folder.
+    """
+    for path in inputs:
+        if path.is_dir() and not path.is_symlink():
+            if not any(files for _, _, files in os.walk(path)):
+                raise SubmissionsNotFound(
+                    f"no submission found in {str(path)!r}: the folder holds no file"
+                )
+            continue
+        if path.exists() or path.is_symlink():
+            continue
+        parent = path.parent if str(path.parent) else Path(".")
+        try:
+            names = [p.name + ("/" if p.is_dir() else "") for p in parent.iterdir()]
+        except OSError:
+            names = []
+        near = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+        hint = f": did you mean {str(parent / near[0]) if str(parent) != '.' else near[0]!r}?"
+        raise SubmissionsNotFound(f"no such file or folder: {str(path)!r}" + (hint if near else ""))
+
+
+def require_entries(intake: Intake, inputs: Sequence[Path]) -> None:
+    """Refuse a batch whose inputs hold no submission at all (an empty folder, a wrong zip).
+
+    Raises:
+        SubmissionsNotFound: Naming the inputs and, when files were skipped, why.
+    """
+    if intake.entries:
+        return
+    named = ", ".join(repr(str(p)) for p in inputs[:3]) + (" ..." if len(inputs) > 3 else "")
+    why = f"; {intake.skipped[0].line()}" if intake.skipped else ""
+    raise SubmissionsNotFound(
+        f"no submission found in {named}: give notebooks (.ipynb), folders or zips of them" + why
+    )
+
+
 def load_notebook(entry: Entry) -> dict[str, Any]:
     """The entry's notebook document, checked before anything else reads it.
 
@@ -484,7 +529,9 @@ __all__ = [
     "Entry",
     "Intake",
     "Skipped",
+    "check_inputs",
     "collect",
     "learner_id",
     "load_notebook",
+    "require_entries",
 ]

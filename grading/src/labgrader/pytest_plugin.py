@@ -37,6 +37,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -574,7 +575,9 @@ def pytest_runtest_protocol(
         state.recorder.emit({"event": "begin", "nodeid": item.nodeid})
     if (timer := item.config.stash.get(_TIMER_KEY, None)) is not None:
         timer.start()
+    began = time.perf_counter()
     result = yield
+    seconds = time.perf_counter() - began
     outcome = state.outcomes.get(item.nodeid, _Outcome())
     passed = outcome.called and not outcome.failed
     if _tampered(state):
@@ -590,6 +593,7 @@ def pytest_runtest_protocol(
                 "nodeid": item.nodeid,
                 "passed": passed,
                 "message": outcome.message,
+                "seconds": round(seconds, 4),
             }
         )
         if not passed and item.config.getoption("labgrader_first_failure"):

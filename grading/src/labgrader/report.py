@@ -5,6 +5,7 @@ In Jupyter, rich renders the same tables as HTML below the cell.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -13,6 +14,7 @@ from rich.text import Text
 
 from labgrader.assign import AssignReport, FileState
 from labgrader.batch import BatchReport
+from labgrader.gradebook import Row
 from labgrader.results import GradeResult, RunStatus
 from labgrader.validate import ValidationReport
 
@@ -30,6 +32,7 @@ def result_table(result: GradeResult, *, title: str | None = None) -> Table:
     table.add_column("exercise", style="bold")
     table.add_column("result")
     table.add_column("points", justify="right")
+    table.add_column("time", justify="right")
     table.add_column("why it failed", overflow="fold")
     ran = result.status is RunStatus.OK
     for ex in result.exercises:
@@ -42,7 +45,11 @@ def result_table(result: GradeResult, *, title: str | None = None) -> Table:
         else:
             reasons = [f"{c.name.rpartition('::')[2]}: {c.message}" for c in failed]
         table.add_row(
-            ex.exercise, verdict, f"{_pts(ex.points)}/{_pts(ex.max_points)}", "\n".join(reasons)
+            ex.exercise,
+            verdict,
+            f"{_pts(ex.points)}/{_pts(ex.max_points)}",
+            f"{ex.seconds:.2f} s",
+            "\n".join(reasons),
         )
     return table
 
@@ -172,8 +179,25 @@ def print_batch(report: BatchReport, *, console: Console | None = None) -> None:
             Text(f"flagged for review: {names}{more}", style="yellow")
             + Text(" (the review column; the notes in their feedback.html)", style="dim")
         )
+    slow = slowest_checks(report.rows)
+    if slow:
+        console.print(
+            Text("slowest checks (median seconds): ", style="dim")
+            + Text(", ".join(f"{name} {sec:.2f}" for name, sec in slow), style="dim")
+        )
     if report.isolation:
         console.print(Text(f"isolation: {report.isolation}", style="dim"))
+
+
+def slowest_checks(rows: Sequence[Row], count: int = 5) -> list[tuple[str, float]]:
+    """The checks with the largest median time over the rows that ran them, slowest first."""
+    times: dict[str, list[float]] = {}
+    for row in rows:
+        for c in row.checks:
+            if c.get("seconds"):
+                times.setdefault(c["name"], []).append(float(c["seconds"]))
+    medians = [(name, statistics.median(ts)) for name, ts in times.items()]
+    return sorted(medians, key=lambda item: (-item[1], item[0]))[:count]
 
 
 def print_assign(report: AssignReport, *, check: bool, console: Console | None = None) -> None:
@@ -219,5 +243,6 @@ __all__ = [
     "print_result",
     "print_validation",
     "result_table",
+    "slowest_checks",
     "validation_table",
 ]

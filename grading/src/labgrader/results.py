@@ -45,6 +45,8 @@ class CheckResult:
     """Whether the harness recorded the check as passed."""
     message: str = ""
     """Why the check failed, in plain words (the assertion message or the error's first line)."""
+    seconds: float = 0.0
+    """How long the check took, set-up and clean-up included (0 when it did not run)."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,11 @@ class ExerciseResult:
     def passed(self) -> bool:
         """Whether every check of the exercise passed."""
         return all(c.passed for c in self.checks)
+
+    @property
+    def seconds(self) -> float:
+        """How long its checks took together."""
+        return sum(c.seconds for c in self.checks)
 
 
 @dataclass(frozen=True, repr=False)

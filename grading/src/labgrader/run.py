@@ -239,6 +239,7 @@ def outcome_from_records(
                 bool(hidden),
                 passed,
                 why,
+                float(result.get("seconds", 0.0)) if result else 0.0,
             )
         )
     return RunOutcome(status, tuple(rows), message, duration, tuple(flags))

@@ -63,22 +63,43 @@ def test_an_invalid_setting_is_a_user_error() -> None:
     assert "invalid setting 'prefect_port'" in _one_error_line(run)
 
 
-def test_an_unreachable_engine_is_a_failure_exit_1(tmp_path: Path) -> None:
-    with socket.socket() as sock:  # a port nothing listens on
+def _run_unreachable(engine: str, var: str, address: str, tmp_path: Path) -> tuple[int, str]:
+    """``orchlab run`` on an engine at a port nothing listens on: (the port, the error line)."""
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     run = _orchlab(
         "run",
         "wine_training",
         "--engine",
-        "temporal",
+        engine,
         "--workdir",
         str(tmp_path / "run"),
-        env={"TEMPORAL_ADDRESS": f"127.0.0.1:{port}"},
+        env={var: address.format(port=port)},
     )
     assert run.returncode == 1
-    line = _one_error_line(run)
-    assert f"cannot connect to Temporal at 127.0.0.1:{port} (namespace default):" in line
+    return port, _one_error_line(run)
+
+
+def test_an_unreachable_engine_is_a_failure_exit_1(tmp_path: Path) -> None:
+    port, line = _run_unreachable("temporal", "TEMPORAL_ADDRESS", "127.0.0.1:{port}", tmp_path)
+    assert line == (
+        f"error: cannot reach Temporal at 127.0.0.1:{port} (from TEMPORAL_ADDRESS; namespace "
+        "default): connection refused (nothing listens there). Start the engines with `make "
+        "lab` (or `orchlab up`), or set TEMPORAL_ADDRESS to a reachable frontend"
+    )
+
+
+def test_an_unreachable_prefect_is_one_line_naming_the_url_and_its_source(
+    tmp_path: Path,
+) -> None:
+    url = "http://127.0.0.1:{port}/api"
+    port, line = _run_unreachable("prefect", "PREFECT_API_URL", url, tmp_path)
+    assert line == (
+        f"error: cannot reach Prefect at http://127.0.0.1:{port}/api (from PREFECT_API_URL): "
+        "connection refused (nothing listens there). Start the engines with `make lab` (or "
+        "`orchlab up`), or set PREFECT_API_URL to a reachable server's API (http://host:port/api)"
+    )
 
 
 def test_a_command_group_without_a_command_shows_its_help() -> None:

@@ -292,7 +292,10 @@ async def test_without_a_client_certificate_the_handshake_is_refused(
         "TEMPORAL_CONFIG_FILE", str(_profile(pki, tls_proxy, client_cert=False))
     )
     clean_temporal_env.setenv("TEMPORAL_PROFILE", "cluster")
-    refused = r"cannot connect to Temporal at localhost:\d+ \(namespace default\): Failed client"
+    refused = (
+        r"cannot reach Temporal at localhost:\d+ \(from the Temporal profile 'cluster' in "
+        r".*; namespace default\): the TLS handshake failed"
+    )
     with pytest.raises(ServiceError, match=refused):
         await asyncio.wait_for(connect_temporal(), timeout=30)
     assert not tls_proxy.request_headers
@@ -305,7 +308,8 @@ async def test_a_server_from_another_ca_is_not_trusted(
         "TEMPORAL_CONFIG_FILE", str(_profile(pki, tls_proxy, ca=pki.other_ca))
     )
     clean_temporal_env.setenv("TEMPORAL_PROFILE", "cluster")
-    with pytest.raises(ServiceError, match=r"InvalidCertificate\(UnknownIssuer\)"):
+    untrusted = r"the server's certificate is not trusted \(InvalidCertificate\(UnknownIssuer\)\)"
+    with pytest.raises(ServiceError, match=untrusted):
         await asyncio.wait_for(connect_temporal(), timeout=30)
     assert not tls_proxy.client_subjects
 

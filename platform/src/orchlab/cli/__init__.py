@@ -12,15 +12,31 @@ import sys
 import typer
 
 from orchlab.cli._errors import OrchlabGroup
+from orchlab.cli.help import EXIT_CODES, run_app, version_option
 
 app = typer.Typer(
     cls=OrchlabGroup,
     name="orchlab",
     help="orchlab: run ML pipelines on Prefect or Temporal, and manage the embedded engines.",
+    epilog=EXIT_CODES,
+    rich_markup_mode="markdown",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=version_option("orchlab", "orchlab"),
+        is_eager=True,
+        help="Print orchlab's version and exit.",
+    ),
+) -> None:
+    """orchlab: run ML pipelines on Prefect or Temporal, and manage the embedded engines."""
 
 
 def _register() -> None:
@@ -32,7 +48,7 @@ def main() -> None:
     """Entry point of the ``orchlab`` console script."""
     _register()
     try:
-        app(prog_name="orchlab")
+        run_app(app, "orchlab")
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         if code != 0 and "temporalio.bridge" in sys.modules:

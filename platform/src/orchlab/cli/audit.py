@@ -61,7 +61,10 @@ def verify_command(
     ] = None,
     key_env: KeyEnv = None,
 ) -> None:
-    """Check every record's hash and link; name the first bad record."""
+    """Check every record's hash and link; name the first bad record.
+
+    Example: orchlab audit verify .state/audit.jsonl
+    """
     if not log.exists():
         fail(f"no audit log at {log}", USAGE_EXIT)
     report = verify_log(log, key=_key(key_env), expected_head=expected_head)
@@ -89,7 +92,10 @@ def export_command(
     source: Annotated[str, typer.Option(help="The CloudEvents source URI.")] = "/orchlab/audit",
     key_env: KeyEnv = None,
 ) -> None:
-    """Verify the log, then write it as JSONL or CloudEvents (one JSON event a line)."""
+    """Verify the log, then write it as JSONL or CloudEvents (one JSON event a line).
+
+    Example: orchlab audit export .state/audit.jsonl -o audit.events --format cloudevents
+    """
     if not log.exists():
         fail(f"no audit log at {log}", USAGE_EXIT)
     try:

@@ -34,6 +34,8 @@ def demo(
     """Run a pipeline on Prefect and on Temporal and show that both give the same results.
 
     Exit 1 when a run fails or the engines disagree.
+
+    Example: orchlab demo
     """
     from orchlab.pipelines import PipelineResult, run_prefect, run_temporal
     from orchlab.runtime import connect_temporal, ensure_prefect, ensure_temporal, ui_urls

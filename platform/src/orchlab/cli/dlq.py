@@ -88,7 +88,10 @@ def list_command(
     source: Annotated[str | None, typer.Option(help="Only letters from this source.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
 ) -> None:
-    """List dead letters, oldest first."""
+    """List dead letters, oldest first.
+
+    Example: orchlab dlq list
+    """
     queue = _queue(db)
     wanted = None if status is StatusFilter.ALL else LetterStatus(status.value)
     letters = queue.letters(status=wanted, source=source, limit=limit)
@@ -168,7 +171,10 @@ def show_command(
     db: DbOption = None,
     traceback: Annotated[bool, typer.Option("--traceback", help="Print the traceback.")] = False,
 ) -> None:
-    """Show one dead letter in full."""
+    """Show one dead letter in full.
+
+    Example: orchlab dlq show 3
+    """
     queue = _queue(db)
     letter = queue.get(letter_id)  # LetterNotFound: a LookupError, exit 2
     _show_letter(letter)
@@ -186,7 +192,10 @@ def replay_command(
         typer.Option(help="package.module:function to call instead of the letter's handler."),
     ] = None,
 ) -> None:
-    """Replay dead letters through their handler, once each (a repeat replay is a no-op)."""
+    """Replay dead letters through their handler, once each (a repeat replay is a no-op).
+
+    Example: orchlab dlq replay 3
+    """
     queue = _queue(db)
     if bool(letter_ids) == all_dead:
         fail("give letter ids or --all (not both)", USAGE_EXIT)
@@ -222,7 +231,10 @@ def discard_command(
     letter_id: Annotated[int, typer.Argument(help="The letter's id.")],
     db: DbOption = None,
 ) -> None:
-    """Mark a dead letter as dropped on purpose (kept for the record, never replayed)."""
+    """Mark a dead letter as dropped on purpose (kept for the record, never replayed).
+
+    Example: orchlab dlq discard 3
+    """
     letter = _queue(db).discard(letter_id)
     console.print(f"#{letter.id} discarded ({letter.source})", highlight=False)
 

@@ -122,6 +122,8 @@ def run_command(
     (TEMPORAL_ADDRESS or a Temporal profile, with its TLS and API key) and PREFECT_API_URL
     (with PREFECT_API_KEY) when set, else the services started by `orchlab up` (or
     `make lab`).
+
+    Example: orchlab run wine_training --engine temporal -p n_estimators=50
     """
     from orchlab.pipelines import build_plan, load_spec
 

@@ -58,6 +58,8 @@ def up(
     ORCHLAB_JUPYTER_PORT (a free port is used when one is busy). With a Temporal cluster
     configured (TEMPORAL_ADDRESS or a Temporal profile) or PREFECT_API_URL set, that engine
     is used instead of started; ORCHLAB_PROFILE=prod starts none.
+
+    Example: orchlab up --jupyter
     """
     settings = get_settings()
     stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir)
@@ -99,14 +101,20 @@ def up(
 
 @app.command()
 def down() -> None:
-    """Stop the services started by `orchlab up` (from any terminal)."""
+    """Stop the services started by `orchlab up` (from any terminal).
+
+    Example: orchlab down
+    """
     stopped = stop_stack()
     console.print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
 
 
 @app.command()
 def status() -> None:
-    """Show the running services and whether each one answers. Exit 1 when none runs."""
+    """Show the running services and whether each one answers. Exit 1 when none runs.
+
+    Example: orchlab status
+    """
     records = read_stack()
     if not records:
         console.print("no orchlab services are running here (start them with `make lab`)")
@@ -150,6 +158,8 @@ def exec_(
     runs the command with TEMPORAL_ADDRESS and PREFECT_API_URL set, stops both, and exits
     with the command's exit code. This is how `make test` shares one set of engines
     between all its phases without touching a learner's running lab.
+
+    Example: orchlab exec --reuse -- pytest platform/tests
     """
     import tempfile
 

@@ -55,7 +55,12 @@ class Settings(BaseSettings):
     know are read from those names too (listed on the field).
     """
 
-    model_config = SettingsConfigDict(env_prefix="ORCHLAB_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="ORCHLAB_",
+        extra="ignore",
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
 
     profile: Profile = Profile.DEV
     """The deployment profile: dev, test or prod."""

@@ -70,4 +70,31 @@ def temporal_connect_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-__all__ = ["temporal_connect_config", "temporal_profile"]
+def temporal_address_source(settings: Settings) -> str | None:
+    """Where the configured Temporal address comes from, in words (``None`` when none is).
+
+    ``ORCHLAB_TEMPORAL_ADDRESS``, ``TEMPORAL_ADDRESS``, or the profile of the SDK's TOML
+    file; an error message names it so that a person knows what to change.
+    """
+    if settings.temporal_address:
+        return "ORCHLAB_TEMPORAL_ADDRESS"
+    from temporalio.envconfig import ClientConfigProfile
+
+    try:
+        merged = temporal_profile(settings).address
+        from_file = ClientConfigProfile.load(
+            profile=settings.temporal_profile,
+            config_source=settings.temporal_config_file,
+            disable_env=True,
+        ).address
+    except (ConfigError, RuntimeError):
+        return None
+    if not merged:
+        return None
+    if merged != from_file:
+        return "TEMPORAL_ADDRESS"
+    where = settings.temporal_config_file or "~/.config/temporalio/temporal.toml"
+    return f"the Temporal profile {settings.temporal_profile or 'default'!r} in {where}"
+
+
+__all__ = ["temporal_address_source", "temporal_connect_config", "temporal_profile"]

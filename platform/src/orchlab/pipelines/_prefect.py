@@ -137,11 +137,13 @@ def run_prefect(
         ServiceError: When no Prefect API is configured or found.
     """
     setup = prepare_run(spec, params, workdir=workdir, registry_dir=registry_dir, run_id=run_id)
+    from orchlab import runtime
+
     url = api_url
     if url is None and not PREFECT_API_URL.value():
-        from orchlab import runtime
-
         url = runtime.prefect_api_url()
+    target = url or str(PREFECT_API_URL.value())
+    runtime.reach_prefect(target, source=runtime.prefect_api_source(target))
     settings: AbstractContextManager[Any] = (
         temporary_settings({PREFECT_API_URL: url}) if url else nullcontext()
     )

@@ -15,6 +15,7 @@ import atexit
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 from dataclasses import asdict
@@ -183,10 +184,70 @@ async def connect_temporal(
     try:
         return await Client.connect(**options)
     except RuntimeError as exc:  # the SDK's "Failed client connect: ..." (TLS, refused, ...)
+        if address:
+            source = "the address given"
+        else:
+            from orchlab.config._temporal import temporal_address_source
+
+            source = temporal_address_source(s) or "the engines `make lab` started"
         raise ServiceError(
-            f"cannot connect to Temporal at {options['target_host']} "
-            f"(namespace {options.get('namespace', 'default')}): {first_line(exc)}"
+            f"cannot reach Temporal at {options['target_host']} (from {source}; namespace "
+            f"{options.get('namespace', 'default')}): {connect_cause(exc)}. Start the engines "
+            "with `make lab` (or `orchlab up`), or set TEMPORAL_ADDRESS to a reachable frontend"
         ) from exc
+
+
+_CAUSES = (
+    ("connection refused", "connection refused (nothing listens there)"),
+    ("dns error", "the host name does not resolve"),
+    ("failed to lookup address", "the host name does not resolve"),
+    ("timed out", "no answer in time"),
+    ("deadline", "no answer in time"),
+    ("certificate", "the TLS handshake failed (check the certificates)"),
+    ("tls", "the TLS handshake failed (check TEMPORAL_TLS* and the certificates)"),
+    ("unauthenticated", "the server refused the credentials (API key or client certificate)"),
+    ("permission", "the server refused the credentials (API key or client certificate)"),
+)
+
+
+def connect_cause(exc: BaseException) -> str:
+    """What went wrong with a connection, in a few words instead of a transport dump."""
+    text = str(exc).lower()
+    if found := re.search(r"InvalidCertificate\([A-Za-z]+\)", str(exc)):
+        return (
+            f"the server's certificate is not trusted ({found.group(0)}): check "
+            "TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_NAME"
+        )
+    for marker, words in _CAUSES:
+        if marker in text:
+            return words
+    return first_line(exc)[:200]
+
+
+def reach_prefect(api_url: str, *, source: str, timeout: float = 5.0) -> None:
+    """Fail fast, in one line, when nothing answers at a Prefect API.
+
+    Any HTTP answer counts (a server that wants an API key still answers); only a transport
+    failure (refused, unresolvable, silent) is an error.
+
+    Raises:
+        ServiceError: Naming the URL, where it came from and what to do.
+    """
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout):
+            return
+    except urllib.error.HTTPError:
+        return
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ServiceError(
+            f"cannot reach Prefect at {api_url} (from {source}): {connect_cause(reason)}. "
+            "Start the engines with `make lab` (or `orchlab up`), or set PREFECT_API_URL to a "
+            "reachable server's API (http://host:port/api)"
+        ) from None
 
 
 def prefect_api_url(state_dir: Path | None = None, settings: Settings | None = None) -> str:
@@ -208,6 +269,17 @@ def prefect_api_url(state_dir: Path | None = None, settings: Settings | None = N
         "no Prefect server found: run `make lab` (or `orchlab up`), or set PREFECT_API_URL "
         "to a Prefect server's API (http://host:port/api) and, if it needs one, PREFECT_API_KEY"
     )
+
+
+def prefect_api_source(api_url: str, settings: Settings | None = None) -> str:
+    """Where a Prefect API URL comes from, in words, for an error message."""
+    s = settings or get_settings()
+    if s.prefect_api_url and s.prefect_api_url.rstrip("/") == api_url.rstrip("/"):
+        return "PREFECT_API_URL"
+    rec = read_stack(find_state_dir(s)).get("prefect")
+    if rec and rec.url.rstrip("/") == api_url.rstrip("/"):
+        return "the engines `make lab` started"
+    return "Prefect's own settings" if not s.prefect_api_url else "the address given"
 
 
 def ui_urls(state_dir: Path | None = None, settings: Settings | None = None) -> dict[str, str]:
@@ -409,11 +481,14 @@ __all__ = [
     "Stack",
     "answers",
     "clear_stack",
+    "connect_cause",
     "connect_temporal",
     "ensure_prefect",
     "ensure_temporal",
     "find_state_dir",
+    "prefect_api_source",
     "prefect_api_url",
+    "reach_prefect",
     "read_stack",
     "stop_stack",
     "temporal_address",
