@@ -12,6 +12,8 @@ Engine adapters map these onto Temporal's non-retryable ``ApplicationError`` and
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from enum import StrEnum
 
 
@@ -79,6 +81,12 @@ def first_line(message: BaseException | str, default: str = "") -> str:
     return next((line.strip() for line in str(message).splitlines() if line.strip()), default)
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when a known name is close to ``name``, else ``""``."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def error_text(exc: BaseException) -> str:
     """Return ``ErrorType: first line of the message`` (just the type when it has no text):
     what a person needs to read, without a traceback.
@@ -144,6 +152,7 @@ __all__ = [
     "TransientError",
     "ValidationFailed",
     "classify",
+    "did_you_mean",
     "error_text",
     "first_line",
     "http_status_class",

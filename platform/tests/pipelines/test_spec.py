@@ -177,3 +177,37 @@ def test_yaml_and_lookup_errors() -> None:
         PipelineSpec.from_yaml("- a\n")
     with pytest.raises(SpecError, match=r"no spec file 'nope' .* bundled examples: wine_training"):
         load_spec("nope")
+
+
+def test_a_json_spec_is_read_as_json_and_its_errors_say_json(tmp_path: Path) -> None:
+    import json
+
+    good = tmp_path / "demo.json"
+    good.write_text(json.dumps(_spec()), encoding="utf-8")
+    assert load_spec(good).name == "demo"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"name": "demo",\n  "steps": [}\n', encoding="utf-8")
+    with pytest.raises(SpecError, match=r"bad\.json line 2 column 13: invalid JSON: Expecting"):
+        load_spec(bad)
+    # YAML-only syntax in a .json file is refused as JSON, never read as YAML.
+    yamlish = tmp_path / "yamlish.json"
+    yamlish.write_text("name: demo\n", encoding="utf-8")
+    with pytest.raises(SpecError, match=r"yamlish\.json line 1 column 1: invalid JSON"):
+        load_spec(yamlish)
+
+
+@pytest.mark.parametrize("text", ["", "   \n", "# only a comment\n"])
+def test_an_empty_spec_says_empty(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match=r"empty\.yaml: empty spec: a pipeline spec needs"):
+        load_spec(path)
+
+
+def test_mistyped_names_get_a_did_you_mean() -> None:
+    with pytest.raises(SpecError, match=r"'wine_trainng'.*\(did you mean 'wine_training'\?\)"):
+        load_spec("wine_trainng")
+    with pytest.raises(SpecError, match=r"unknown task template 'trian' \(did you mean 'train'"):
+        PipelineSpec.from_dict(_with_step(1, task="trian"))
+    with pytest.raises(SpecError, match=r"unknown parameter 'sed' .*\(did you mean 'seed'\?\)"):
+        PipelineSpec.from_dict(_with_step(1, params={**_spec()["steps"][1]["params"], "sed": 1}))

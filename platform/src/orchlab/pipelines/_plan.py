@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from orchlab.errors import SpecError
+from orchlab.errors import SpecError, did_you_mean
 from orchlab.pipelines._retry import NO_RETRY, StepRetry
 from orchlab.pipelines._spec import (
     PipelineSpec,
@@ -123,8 +123,8 @@ def bind_params(
     if unknown:
         known = ", ".join(spec.parameters) or "none"
         raise SpecError(
-            f"unknown parameter(s) for pipeline {spec.name!r}: {', '.join(unknown)}; "
-            f"it takes: {known}"
+            f"unknown parameter(s) for pipeline {spec.name!r}: {', '.join(unknown)}"
+            f"{did_you_mean(unknown[0], spec.parameters)}; it takes: {known}"
         )
     bound: dict[str, Scalar] = {}
     for name, pspec in spec.parameters.items():

@@ -20,7 +20,7 @@ fixed delay without jitter. Failures are retried only when the one
 
 from __future__ import annotations
 
-import difflib
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -31,7 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from orchlab.errors import SpecError
+from orchlab.errors import SpecError, did_you_mean
 from orchlab.pipelines._retry import NO_RETRY, StepRetry
 from orchlab.pipelines._tasks import get_task
 
@@ -241,6 +241,30 @@ class PipelineSpec(BaseModel):
             where = f" line {mark.line + 1}" if mark is not None else ""
             problem = getattr(exc, "problem", None) or str(exc)
             raise SpecError(f"{origin}{where}: invalid YAML: {problem}") from None
+        return cls._from_document(data, origin)
+
+    @classmethod
+    def from_json(cls, text: str, *, origin: str = "<string>") -> PipelineSpec:
+        """Build and check a spec from JSON text (a ``.json`` spec is read as JSON only).
+
+        Raises:
+            SpecError: When the JSON is malformed (naming the line and column) or the spec
+                invalid.
+        """
+        try:
+            data = json.loads(text) if text.strip() else None
+        except json.JSONDecodeError as exc:
+            raise SpecError(
+                f"{origin} line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+            ) from None
+        return cls._from_document(data, origin)
+
+    @classmethod
+    def _from_document(cls, data: object, origin: str) -> PipelineSpec:
+        if data is None:
+            raise SpecError(
+                f"{origin}: empty spec: a pipeline spec needs at least name, version and steps"
+            )
         if not isinstance(data, Mapping):
             raise SpecError(
                 f"{origin}: a pipeline spec must be a mapping, got {type(data).__name__}"
@@ -310,11 +334,6 @@ def artifact_reference(value: Any) -> tuple[str, str] | None:
     return None
 
 
-def _hint(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _find_cycle(spec: PipelineSpec) -> list[str] | None:
     graph = {s.name: s.needs for s in spec.steps}
     state: dict[str, int] = {}  # 1: on the current path, 2: done
@@ -375,7 +394,9 @@ def check_spec(spec: PipelineSpec) -> None:
             raise SpecError(f"step {step.name!r}: {exc}") from None
         for dep in step.needs:
             if dep not in names:
-                raise SpecError(f"step {step.name!r} needs unknown step {dep!r}{_hint(dep, names)}")
+                raise SpecError(
+                    f"step {step.name!r} needs unknown step {dep!r}{did_you_mean(dep, names)}"
+                )
     cycle = _find_cycle(spec)
     if cycle:
         raise SpecError(f"dependency cycle between steps: {' -> '.join(cycle)}")
@@ -404,7 +425,7 @@ def _check_param(name: str, pspec: ParamSpec) -> None:
 def _check_output(spec: PipelineSpec, user: str, step: str, output: str) -> str:
     names = [s.name for s in spec.steps]
     if step not in names:
-        raise SpecError(f"{user} references unknown step {step!r}{_hint(step, names)}")
+        raise SpecError(f"{user} references unknown step {step!r}{did_you_mean(step, names)}")
     outputs = get_task(spec.step(step).task).outputs
     if output not in outputs:
         raise SpecError(
@@ -452,7 +473,7 @@ def _check_step(spec: PipelineSpec, step: StepSpec) -> None:
                 known = list(spec.parameters)
                 raise SpecError(
                     f"{where}: parameter {key!r} references undeclared pipeline parameter "
-                    f"{name!r}{_hint(name, known)}"
+                    f"{name!r}{did_you_mean(name, known)}"
                 )
         scalars[key] = value
     missing = [
@@ -484,8 +505,8 @@ def check_step_params(step: StepSpec, model: type[BaseModel], values: Mapping[st
         if first["type"] == "extra_forbidden":
             known = ", ".join(model.model_fields) or "none"
             raise SpecError(
-                f"step {step.name!r}: unknown parameter {field!r} for task {step.task!r}; "
-                f"it takes: {known}"
+                f"step {step.name!r}: unknown parameter {field!r} for task {step.task!r}"
+                f"{did_you_mean(field, model.model_fields)}; it takes: {known}"
             ) from None
         raise SpecError(f"step {step.name!r}: parameter {field!r}: {first['msg']}") from None
 
@@ -522,14 +543,15 @@ def load_spec(source: str | Path | Mapping[str, Any]) -> PipelineSpec:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"cannot read spec {str(path)!r}: {exc}") from None
-        return PipelineSpec.from_yaml(text, origin=str(path))
+        read = PipelineSpec.from_json if path.suffix.lower() == ".json" else PipelineSpec.from_yaml
+        return read(text, origin=str(path))
     name = str(source).removesuffix(".yaml")
     if name in list_examples():
         resource = resources.files("orchlab.pipelines").joinpath(_EXAMPLES, f"{name}.yaml")
         return PipelineSpec.from_yaml(resource.read_text(encoding="utf-8"), origin=name)
     raise SpecError(
-        f"no spec file {str(source)!r} and no bundled example of that name; "
-        f"bundled examples: {', '.join(list_examples())}"
+        f"no spec file {str(source)!r} and no bundled example of that name"
+        f"{did_you_mean(name, list_examples())}; bundled examples: {', '.join(list_examples())}"
     )
 
 

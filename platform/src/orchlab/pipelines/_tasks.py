@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchlab.errors import SpecError, ValidationFailed
+from orchlab.errors import SpecError, ValidationFailed, did_you_mean
 from orchlab.pipelines._artifacts import (
     Dataset,
     DatasetRef,
@@ -327,7 +327,10 @@ def get_task(name: str) -> TaskTemplate:
         return _CATALOG[name]
     except KeyError:
         known = ", ".join(sorted(_CATALOG))
-        raise SpecError(f"unknown task template {name!r}; known templates: {known}") from None
+        raise SpecError(
+            f"unknown task template {name!r}{did_you_mean(name, _CATALOG)}; known templates: "
+            f"{known}"
+        ) from None
 
 
 def task_names() -> list[str]:
