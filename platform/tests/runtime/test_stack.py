@@ -1,9 +1,11 @@
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -43,11 +45,23 @@ def test_stack_records_refuses_a_second_start_and_stops_cleanly(
     isolated: Path, tmp_path: Path
 ) -> None:
     labs = tmp_path / "labs"
-    labs.mkdir()
+    for name in ("02-b", "01-a"):
+        (labs / name).mkdir(parents=True)
+        (labs / name / f"{name}.ipynb").write_text('{"cells": []}', encoding="utf-8")
     stack = Stack(get_settings(), jupyter=True, labs_dir=labs)
     records = stack.start()
     try:
         assert set(records) == {"temporal", "jupyter"}
+        lab = records["jupyter"]
+        base, _, token = lab.url.partition("/lab?token=")
+        assert lab.extra["start"] == f"{base}/lab/tree/01-a/01-a.ipynb?token={token}"
+        # The course's defaults reach JupyterLab: no news prompt, no update check.
+        with urllib.request.urlopen(
+            f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification?token={token}"
+        ) as resp:
+            schema = json.load(resp)["schema"]["properties"]  # overrides become its defaults
+        assert schema["fetchNews"]["default"] == "false"
+        assert schema["checkForUpdates"]["default"] is False
         assert any("external Prefect" in n for n in stack.notes)
         assert read_stack().keys() == records.keys()
         assert temporal_address() == records["temporal"].url

@@ -10,6 +10,7 @@ managers::
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+from urllib.parse import quote
 
 from orchlab.errors import ServiceError
 from orchlab.runtime._process import ManagedProcess, free_port, http_ok, port_open
@@ -342,6 +344,7 @@ class JupyterLab(EmbeddedService):
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",
+            f"--LabApp.app_settings_dir={self.app_settings_dir.resolve()}",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             argv.append("--allow-root")
@@ -352,18 +355,63 @@ class JupyterLab(EmbeddedService):
         return {**QUIET_ENV, "JUPYTER_RUNTIME_DIR": str(runtime), **self.extra_env}
 
     @property
+    def app_settings_dir(self) -> Path:
+        """Where the course's JupyterLab defaults live (``overrides.json``): no news prompt,
+        no update check. A learner's own settings still win."""
+        return self.state_dir / "app-settings"
+
+    def start(self, *, timeout: float = 120.0, tie_to_parent: bool = True) -> Self:
+        """Write the course's JupyterLab defaults, then start it (see
+        :meth:`EmbeddedService.start`)."""
+        self.app_settings_dir.mkdir(parents=True, exist_ok=True)
+        (self.app_settings_dir / "overrides.json").write_text(
+            json.dumps(LAB_OVERRIDES, indent=2) + "\n", encoding="utf-8"
+        )
+        return super().start(timeout=timeout, tie_to_parent=tie_to_parent)
+
+    @property
     def url(self) -> str:
         """The URL to open, token included."""
         return f"http://{self.host}:{self.port}/lab?token={self.token}"
+
+    @property
+    def first_notebook(self) -> str | None:
+        """The first lab's notebook, relative to the served folder (``01-.../01-....ipynb``)."""
+        found = sorted(
+            p.relative_to(self.root_dir).as_posix()
+            for p in self.root_dir.glob("*/*.ipynb")
+            if ".ipynb_checkpoints" not in p.parts
+        )
+        return found[0] if found else None
+
+    @property
+    def start_url(self) -> str | None:
+        """A direct link to the first lab's notebook, token included (``None`` without one)."""
+        first = self.first_notebook
+        if first is None:
+            return None
+        return f"http://{self.host}:{self.port}/lab/tree/{quote(first)}?token={self.token}"
 
     def healthy(self) -> bool:
         return http_ok(f"http://{self.host}:{self.port}/api/status?token={self.token}")
 
     def record(self) -> ServiceRecord:
-        return ServiceRecord(self.name, self.pid, self.url)
+        start = self.start_url
+        return ServiceRecord(self.name, self.pid, self.url, {"start": start} if start else {})
+
+
+LAB_OVERRIDES = {
+    "@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    }
+}
+"""JupyterLab defaults for the course: no "get notified about Jupyter news?" prompt and no
+update notice (nothing fetched from the internet while a learner works)."""
 
 
 __all__ = [
+    "LAB_OVERRIDES",
     "QUIET_ENV",
     "EmbeddedService",
     "JupyterLab",
