@@ -76,12 +76,39 @@ def test_check_works_in_a_real_jupyter_kernel(in_lab_folder: Path) -> None:
             nbformat.v4.new_code_cell("def add(a, b):\n    return a + b"),
             nbformat.v4.new_code_cell("import labgrader\nresult = labgrader.check('add')"),
             nbformat.v4.new_code_cell("print(result.points, result.max_points, result.status)"),
+            nbformat.v4.new_code_cell("labgrader.check('add')"),  # a check cell's usual form
+            nbformat.v4.new_code_cell("def add(a, b):\n    return a - b"),
+            nbformat.v4.new_code_cell("labgrader.check('add')"),
         ]
     )
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(in_lab_folder)}}
     )
     client.execute()
-    shown = [o for o in nb.cells[1].outputs if o["output_type"] == "display_data"]
-    assert any("text/html" in o["data"] and "passed" in o["data"]["text/html"] for o in shown)
     assert nb.cells[2].outputs[0]["text"] == "2.0 2.0 ok\n"
+    for index in (1, 3, 5):  # assigned or not: one table below the cell, nothing else
+        outputs = nb.cells[index].outputs
+        assert [o["output_type"] for o in outputs] == ["display_data"], outputs
+        assert "labgrader-check" in outputs[0]["data"]["text/html"]
+    assert "✓" in nb.cells[3].outputs[0]["data"]["text/html"]
+    failed = nb.cells[5].outputs[0]["data"]["text/html"]
+    assert "✗" in failed and "add(1, 2) should be 3, got -1" in failed and "0/2 points" in failed
+
+
+def test_a_result_renders_one_escaped_html_table() -> None:
+    from labgrader.results import CheckResult, GradeResult
+
+    result = GradeResult(
+        notebook="nb",
+        lab=LAB,
+        status=RunStatus.OK,
+        checks=(
+            CheckResult("add", "test_fixture.py::test_add_small", 2, 2, False, True, "", 0.25),
+            CheckResult("scale", "test_fixture.py::test_scale", 0, 1, False, False, "<b>x</b>"),
+        ),
+        duration=1.5,
+    )
+    html = result._repr_html_()
+    assert html.count("<tr") == 3 and "test_add_small" in html and "0.25 s" in html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x</b>" not in html
+    assert "2/3 points" in html

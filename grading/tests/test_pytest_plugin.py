@@ -43,6 +43,31 @@ def test_failure_messages_are_plain_words() -> None:
     )
 
 
+def test_an_engine_error_chain_says_its_root_cause() -> None:
+    from temporalio.client import WorkflowFailureError
+    from temporalio.exceptions import ActivityError, ApplicationError, RetryState
+
+    learner = ApplicationError("the dataset has no rows", type="ValueError")
+    activity = ActivityError(
+        "Activity task failed",
+        scheduled_event_id=5,
+        started_event_id=6,
+        identity="worker",
+        activity_type="train",
+        activity_id="1",
+        retry_state=RetryState.MAXIMUM_ATTEMPTS_REACHED,
+    )
+    activity.__cause__ = learner
+    failure = WorkflowFailureError(cause=activity)
+    assert failure_message(failure) == "the workflow failed: ValueError: the dataset has no rows"
+    alone = WorkflowFailureError(cause=ApplicationError("boom"))
+    assert failure_message(alone) == "the workflow failed: ApplicationError: boom"
+    # Not an engine error: the learner's own chain is not unwrapped.
+    wrapped = RuntimeError("outer")
+    wrapped.__cause__ = ValueError("inner")
+    assert failure_message(wrapped) == "RuntimeError: outer"
+
+
 def test_records_are_signed_and_sequenced(tmp_path: Path) -> None:
     path = tmp_path / "results.jsonl"
     recorder = FileRecorder(path, b"secret")

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -30,6 +31,7 @@ from labgrader.pytest_plugin import RECORDER_KEY, SOURCE_KEY, MemoryRecorder
 from labgrader.results import GradeResult, RunStatus
 from labgrader.run import RunOutcome, outcome_from_records, pytest_args, pytest_ini, scan_checks
 from labgrader.services import service_env
+from orchlab.logs import quiet_engine_logs
 
 KERNEL = "the running notebook"
 """How results of :func:`check` name the notebook."""
@@ -71,6 +73,7 @@ def run_in_process(
     exercise: str | None,
     include_hidden: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
+    verbose: bool = False,
 ) -> RunOutcome:
     """Run a lab's checks against a live namespace, in this process.
 
@@ -81,6 +84,7 @@ def run_in_process(
         include_hidden: Run hidden checks too.
         timeout: Seconds to wait; a run still going after it is reported as timed out (and
             keeps running in the background until the kernel restarts).
+        verbose: Print what the checks printed (pytest's own report included) afterwards.
     """
     info = scan_checks(checks_dir)
     recorder = MemoryRecorder()
@@ -124,6 +128,8 @@ def run_in_process(
                 RunStatus.CRASHED,
                 f"the checks crashed: {type(crash[0]).__name__}: {crash[0]}",
             )
+        if verbose:
+            print(output.getvalue())
         return outcome_from_records(
             recorder.records, failure=failure, duration=time.monotonic() - started
         )
@@ -137,6 +143,7 @@ def check(
     checks_dir: str | os.PathLike[str] | None = None,
     display: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
+    verbose: bool = False,
 ) -> GradeResult:
     """Run the visible checks of an exercise against the running notebook, and show the result.
 
@@ -148,8 +155,11 @@ def check(
         lab: The lab id; default the current folder's name (a notebook's kernel runs in
             ``labs/NN-topic``).
         checks_dir: The lab's checks folder; default the course's ``grading/checks/<lab>``.
-        display: Show the result table (rich, rendered as HTML in Jupyter).
+        display: Show the result table: in JupyterLab the returned result renders itself as
+            one compact table below the cell; in a terminal a rich table is printed.
         timeout: Seconds to wait for the checks.
+        verbose: Let the engines' logs through and print everything the checks printed
+            (by default engine log noise is silenced while checks run).
 
     Returns:
         The result. Inside labgrader's own check runs this does nothing and returns an
@@ -167,7 +177,11 @@ def check(
         lab=lab or (cwd.name if is_lab_id(cwd.name) else None),
         checks_dir=Path(checks_dir) if checks_dir is not None else None,
     )
-    outcome = run_in_process(namespace, checks_dir=checks, exercise=exercise, timeout=timeout)
+    quiet = contextlib.nullcontext() if verbose else quiet_engine_logs()
+    with quiet:
+        outcome = run_in_process(
+            namespace, checks_dir=checks, exercise=exercise, timeout=timeout, verbose=verbose
+        )
     result = GradeResult(
         notebook=KERNEL,
         lab=lab_id,
@@ -176,11 +190,38 @@ def check(
         message=outcome.message,
         duration=outcome.duration,
     )
-    if display:
+    if display and _in_jupyter():
+        show(result)
+    elif display:
         from labgrader.report import print_result
 
         print_result(result, exercise=exercise)
     return result
 
 
-__all__ = ["check", "run_in_process"]
+_SHOWN: weakref.WeakValueDictionary[int, GradeResult] = weakref.WeakValueDictionary()
+"""Results already shown below their cell: the cell's own echo of the returned value is
+then left out, so ``labgrader.check("x")`` shows one table, assigned or not."""
+
+
+def show(result: GradeResult, *, again: bool = False) -> None:
+    """Display a result's table below the running cell, once (``again`` shows it anyway)."""
+    if _SHOWN.get(id(result)) is result and not again:
+        return
+    from IPython.display import HTML
+    from IPython.display import display as ipython_display
+
+    from labgrader.report import result_html
+
+    ipython_display(HTML(result_html(result)))  # type: ignore[no-untyped-call]
+    _SHOWN[id(result)] = result
+
+
+def _in_jupyter() -> bool:
+    """Whether this runs in a Jupyter kernel (which renders HTML below the cell)."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    return bool(get and type(get()).__name__ == "ZMQInteractiveShell")
+
+
+__all__ = ["check", "run_in_process", "show"]

@@ -513,10 +513,36 @@ def failure_message(exc: BaseException) -> str:
         head, sep, _ = text.partition("\nassert ")
         text = head if sep else first_line(text)
         text = text or "assertion failed"
+    elif (root := engine_root_cause(exc)) is not None:
+        text = _engine_text(exc, root)
     else:
         line = first_line(str(exc))
         text = f"{type(exc).__name__}: {line}" if line else type(exc).__name__
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def engine_root_cause(exc: BaseException) -> BaseException | None:
+    """The innermost cause of an engine's error chain (a workflow failure caused by an
+    activity error caused by the learner's exception), or ``None`` when ``exc`` is no
+    engine error or has no cause."""
+    if not type(exc).__module__.startswith(("temporalio.", "prefect.")):
+        return None
+    err, seen = exc, {id(exc)}
+    while (nxt := getattr(err, "cause", None) or err.__cause__) is not None and id(nxt) not in seen:
+        seen.add(id(nxt))
+        err = nxt
+    return None if err is exc else err
+
+
+def _engine_text(exc: BaseException, root: BaseException) -> str:
+    where = "the workflow failed" if type(exc).__name__ == "WorkflowFailureError" else "failed"
+    kind = getattr(root, "type", None)
+    if isinstance(kind, str) and hasattr(root, "message"):  # an ApplicationError: the original
+        return f"{where}: {kind or type(root).__name__}: {first_line(str(root.message))}"
+    if type(root).__name__ == "TimeoutError" and kind is not None:
+        return f"{where}: timed out ({getattr(kind, 'name', kind)})"
+    line = first_line(str(getattr(root, "message", None) or root))
+    return f"{where}: {type(root).__name__}: {line}" if line else f"{where}: {type(root).__name__}"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -661,6 +687,7 @@ __all__ = [
     "FileRecorder",
     "MemoryRecorder",
     "Recorder",
+    "engine_root_cause",
     "failure_message",
     "nb",
     "read_records",

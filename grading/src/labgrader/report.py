@@ -82,6 +82,41 @@ def print_result(
     )
 
 
+def result_html(result: GradeResult) -> str:
+    """A check cell's output in JupyterLab: one compact table, a mark per check, the total."""
+    from labgrader.feedback import templates
+
+    checks = [
+        {
+            "exercise": c.exercise,
+            "short": c.name.rpartition("::")[2],
+            "passed": c.passed and result.status is RunStatus.OK,
+            "points": c.points,
+            "max_points": c.max_points,
+            "seconds": c.seconds,
+            "message": c.message,
+        }
+        for c in result.checks
+    ]
+    problem = (
+        f"run {result.status.value}: {result.message}" if result.status is not RunStatus.OK else ""
+    )
+    if not result.checks and not problem:
+        problem = f"no checks to run in lab {result.lab}"
+    return (
+        templates()
+        .get_template("check_result.html.j2")
+        .render(
+            checks=checks,
+            problem=problem,
+            passed=result.passed,
+            points=result.points,
+            max_points=result.max_points,
+            duration=result.duration,
+        )
+    )
+
+
 def validation_table(report: ValidationReport) -> Table:
     """One row per solution notebook: solution score, starter score, maximum, verdict."""
     table = Table(title="labgrader validate", title_justify="left")
@@ -242,6 +277,7 @@ __all__ = [
     "print_batch",
     "print_result",
     "print_validation",
+    "result_html",
     "result_table",
     "slowest_checks",
     "validation_table",

@@ -139,5 +139,18 @@ class GradeResult:
             f"status={self.status.value!r}, points={self.points:g}/{self.max_points:g})"
         )
 
+    def _repr_html_(self) -> str:
+        """How a notebook shows a result: one compact table (see
+        :func:`labgrader.report.result_html`)."""
+        from labgrader.report import result_html
+
+        return result_html(self)
+
+    def _ipython_display_(self) -> None:
+        """In a kernel: the table, unless :func:`labgrader.check` already showed it."""
+        from labgrader.interactive import show
+
+        show(self)
+
 
 __all__ = ["CheckResult", "ExerciseResult", "GradeResult", "RunStatus"]
