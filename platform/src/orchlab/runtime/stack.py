@@ -204,6 +204,11 @@ _CAUSES = (
     ("timed out", "no answer in time"),
     ("deadline", "no answer in time"),
     ("certificate", "the TLS handshake failed (check the certificates)"),
+    (
+        "error after connection",
+        "the server closed the connection while it was set up (does it want a TLS client "
+        "certificate or other credentials?)",
+    ),
     ("tls", "the TLS handshake failed (check TEMPORAL_TLS* and the certificates)"),
     ("unauthenticated", "the server refused the credentials (API key or client certificate)"),
     ("permission", "the server refused the credentials (API key or client certificate)"),
