@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,6 +137,9 @@ def test_grade_a_batch_prints_the_summary_and_writes_the_gradebook(assigned: Pat
     proc = labgrader("grade", LAB, "subs", "--out", "graded", "--jobs", "2", cwd=assigned)
     assert proc.returncode == 0, proc.stderr
     assert "1 graded, 1 invalid" in proc.stdout
+    assert "starting the grader (engines once per batch, a pre-warmed grader)..." in proc.stderr
+    assert re.search(r"the grader ready in \d+\.\d s", proc.stderr)
+    assert re.search(r"graded 2/2 \([\d.]+/s, about 0 s left\): graded 1, invalid 1", proc.stderr)
     assert "bob is not a notebook" not in proc.stdout and "invalid JSON" in proc.stdout
     lines = (assigned / "graded" / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "learner,status,score,max_score,add,scale,late_days,review,message"

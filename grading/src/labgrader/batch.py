@@ -305,12 +305,14 @@ class BatchGrader:
         limits: Limits | None = None,
         jobs: int = 2,
         log: BatchLog | None = None,
+        on_stage: Callable[[str], None] | None = None,
     ) -> BatchGrader:
         """Find the lab, start the engines it needs and the pre-warmed server.
 
         A lab that needs Temporal (on this machine) gets a fresh dev server per submission,
         one more than ``jobs`` kept alive (see :class:`labgrader.services.FreshTemporal`).
-        ``log`` receives the traceback of every submission the grader fails on.
+        ``log`` receives the traceback of every submission the grader fails on;
+        ``on_stage`` what is being started, then how long it took, in words.
 
         Raises:
             LabNotFound: When the lab is unknown or has no checks.
@@ -324,6 +326,12 @@ class BatchGrader:
                 course = None
         lab_id, checks = resolve_lab(lab=lab, checks_dir=checks_dir, course=course)
         info = scan_checks(checks)
+        began = time.monotonic()
+        say = on_stage or (lambda _: None)
+        names = {"temporal": "Temporal", "prefect": "Prefect"}
+        engines = " and ".join(names.get(e, e) for e in sorted(info.services))
+        what = f"{engines} and the grader" if engines else "the grader"
+        say(f"starting {what} (engines once per batch, a pre-warmed grader)...")
         run_env = {**service_env(info.services, start=True), **(env or {})}
         preload = _solution_imports(course, lab_id)
         if info.orchlab_fixtures:
@@ -332,6 +340,7 @@ class BatchGrader:
         server = ForkServer(preload=preload, env=scrub_environment(child_environment(run_env)))
         server.start()
         own_temporal = "temporal" in info.services and "TEMPORAL_ADDRESS" not in (env or {})
+        say(f"{what} ready in {time.monotonic() - began:.1f} s")
         return cls(
             lab=lab_id,
             checks=checks,
@@ -396,6 +405,7 @@ def grade_batch(
     env: Mapping[str, str] | None = None,
     progress: Callable[[Row, bool], None] | None = None,
     on_start: Callable[[int], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
     backend: str = "local",
     address: str | None = None,
     task_queue: str | None = None,
@@ -419,6 +429,8 @@ def grade_batch(
         env: Extra environment variables for the check runs.
         progress: Called with each finished row and whether it was reused.
         on_start: Called once with the number of submissions, before grading starts.
+        on_stage: Called with what the batch is starting (engines, the grader) and when it
+            is ready, in words.
         backend: ``local`` (this machine) or ``temporal`` (one workflow per submission,
             graded by ``labgrader worker`` processes; see :mod:`labgrader.distributed`).
         address: The Temporal frontend (default: the one orchlab runs or starts).
@@ -527,6 +539,7 @@ def grade_batch(
                 limits=limits,
                 jobs=jobs or os.cpu_count() or 2,
                 log=log,
+                on_stage=on_stage,
             )
             isolation = grader.isolation
             try:

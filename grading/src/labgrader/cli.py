@@ -276,6 +276,10 @@ def grade(
         typer.Option("--json", help="Also write the result as JSON to this file.", dir_okay=False),
     ] = None,
     timeout: TimeoutOption = 300.0,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="No progress: only the summary (and errors)."),
+    ] = False,
     check_timeout: Annotated[
         float,
         typer.Option(
@@ -312,6 +316,7 @@ def grade(
             task_queue=task_queue,
             key_file=key_file,
             store=store,
+            quiet=quiet,
         )
         return
     from labgrader.grade import grade_notebook
@@ -348,44 +353,14 @@ def _grade_batch(
     task_queue: str | None,
     key_file: Path | None = None,
     store: Path | None = None,
+    quiet: bool = False,
 ) -> None:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from labgrader.batch import grade_batch
-    from labgrader.gradebook import Row
     from labgrader.limits import Limits
+    from labgrader.progress import BatchProgress
     from labgrader.report import print_batch
 
-    counts: dict[str, int] = {}
-    with Progress(
-        TextColumn("grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[counts]}"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("grading", total=None, counts="")
-
-        def started(total: int) -> None:
-            bar.update(task, total=total)
-
-        def done(row: Row, reused: bool) -> None:
-            key = "reused" if reused else row.status.value
-            counts[key] = counts.get(key, 0) + 1
-            text = " ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-            bar.update(task, advance=1, counts=text)
-
+    with BatchProgress(err_console, quiet=quiet) as shown:
         report = grade_batch(
             lab=lab,
             submissions=submissions,
@@ -397,8 +372,9 @@ def _grade_batch(
             due=due,
             timeout=timeout,
             limits=Limits(check_seconds=check_timeout),
-            progress=done,
-            on_start=started,
+            progress=shown.done,
+            on_start=shown.start,
+            on_stage=shown.stage,
             backend=backend,
             address=address,
             task_queue=task_queue,
