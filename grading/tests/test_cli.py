@@ -104,6 +104,11 @@ def test_validate_passes_a_sound_lab_and_fails_a_broken_one(assigned: Path) -> N
     ok = labgrader("validate", "--all", cwd=assigned)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert LAB in ok.stdout and " ok " in ok.stdout
+    assert "starting the grader for 1 lab(s)..." in ok.stderr
+    assert re.search(rf"{LAB} solution: 5/5 in \d+\.\d s", ok.stderr)
+    assert re.search(rf"{LAB} starter: 0/5 in \d+\.\d s", ok.stderr)
+    quiet = labgrader("validate", "--all", "--quiet", cwd=assigned)
+    assert quiet.returncode == 0 and quiet.stderr == ""
     cells = solution_cells()
     cells[3].source = cells[3].source.replace("v * FACTOR", "v")
     write_notebook(assigned / "solutions" / LAB / f"{LAB}.ipynb", cells)

@@ -659,6 +659,9 @@ def validate(
     ] = None,
     root: RootOption = None,
     timeout: TimeoutOption = 300.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No line per run: only the table.")
+    ] = False,
 ) -> None:
     """Prove each lab: its solution earns full marks, its generated starter zero.
 
@@ -668,14 +671,44 @@ def validate(
 
     Example: labgrader validate 01 02
     """
+    import threading
+
     from labgrader.report import print_validation
+    from labgrader.results import GradeResult, RunStatus
     from labgrader.validate import validate as run_validate
 
     if labs and all_labs:
         raise typer.BadParameter("name labs or pass --all, not both")
     if not labs and not all_labs:
         raise typer.BadParameter("name the labs to validate, or pass --all")
-    report = run_validate(labs=labs or None, course=_course(root), timeout=timeout, workers=workers)
+    lock = threading.Lock()
+
+    def ran(lab: str, stage: str, result: GradeResult) -> None:
+        if quiet:
+            return
+        with lock:
+            if stage.startswith("mutant "):
+                verdict = "caught" if not result.passed else "NOT caught"
+            else:
+                verdict = f"{result.points:g}/{result.max_points:g}"
+                if result.status is not RunStatus.OK:
+                    verdict += f" ({result.status.value})"
+            err_console.print(
+                f"[dim]{lab} {stage}: {verdict} in {result.duration:.1f} s[/]", highlight=False
+            )
+
+    def stage(text: str) -> None:
+        if not quiet:
+            err_console.print(f"[dim]{text}[/]", highlight=False)
+
+    report = run_validate(
+        labs=labs or None,
+        course=_course(root),
+        timeout=timeout,
+        workers=workers,
+        progress=ran,
+        on_stage=stage,
+    )
     if not report.notebooks:
         err_console.print("no labs to validate: solutions/ has no lab folders")
         raise typer.Exit(1)

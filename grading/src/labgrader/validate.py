@@ -15,7 +15,8 @@ which imports the solutions' libraries once) and run side by side (one per core)
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -142,6 +143,8 @@ def validate(
     env: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     workers: int | None = None,
+    progress: Callable[[str, str, GradeResult], None] | None = None,
+    on_stage: Callable[[str], None] | None = None,
 ) -> ValidationReport:
     """Grade each lab's solution (full marks), starter (nothing) and mutants (less than full).
 
@@ -151,6 +154,9 @@ def validate(
         env: Extra environment variables for every check run.
         timeout: Seconds per check run.
         workers: Check runs side by side; default the number of cores.
+        progress: Called as each run ends with the lab, the stage (``solution``,
+            ``starter``, ``mutant NAME``) and its result (from a worker thread).
+        on_stage: Called with what is being started (the engines), then when it is ready.
 
     Returns:
         The report: one entry per solution notebook.
@@ -166,7 +172,12 @@ def validate(
     services: set[str] = set()
     for lab in lab_ids:
         services |= scan_checks(here.checks_dir(lab)).services
+    say = on_stage or (lambda _: None)
+    began = time.monotonic()
+    names = " and ".join(sorted(services)) or "the grader"
+    say(f"starting {names} for {len(lab_ids)} lab(s)...")
     run_env = {**service_env(services, start=True), **(env or {})}
+    say(f"{names} ready in {time.monotonic() - began:.1f} s")
     jobs = []
     preload: list[str] = []
     for lab in lab_ids:
@@ -183,7 +194,19 @@ def validate(
     with ForkServer(preload=preload, env=child_environment(run_env)) as server:
 
         def grade(
-            lab: str, name: str, submission: Submission, exercise: str | None = None
+            lab: str,
+            name: str,
+            submission: Submission,
+            exercise: str | None = None,
+            stage: str = "",
+        ) -> GradeResult:
+            result = _grade(lab, name, submission, exercise)
+            if progress:
+                progress(lab, stage, result)
+            return result
+
+        def _grade(
+            lab: str, name: str, submission: Submission, exercise: str | None
         ) -> GradeResult:
             return grade_submission(
                 submission,
@@ -203,10 +226,19 @@ def validate(
                     lab,
                     path,
                     exercises,
-                    pool.submit(grade, lab, str(path.relative_to(here.root)), solution),
-                    pool.submit(grade, lab, f"starter of {path.name}", starter_sub),
+                    pool.submit(
+                        grade, lab, str(path.relative_to(here.root)), solution, None, "solution"
+                    ),
+                    pool.submit(
+                        grade, lab, f"starter of {path.name}", starter_sub, None, "starter"
+                    ),
                     [
-                        (m, pool.submit(grade, lab, f"mutant {m.name}", sub, m.exercise))
+                        (
+                            m,
+                            pool.submit(
+                                grade, lab, f"mutant {m.name}", sub, m.exercise, f"mutant {m.name}"
+                            ),
+                        )
                         for m, sub in mutated
                     ],
                 )
