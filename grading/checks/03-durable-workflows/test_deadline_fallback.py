@@ -12,6 +12,8 @@ import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError
 
+from labgrader.checks import strictly_equal
+
 
 async def _run(t, nb, client, task_queue, inp, fetch):
     with t.quiet():
@@ -51,11 +53,11 @@ async def test_a_fast_partner_answers(t, nb, temporal_client, task_queue):
 
     inp = nb.FetchInput("user-1", 0.5, 3.0, "defaults")
     result, _, handle = await _run(t, nb, temporal_client, task_queue, inp, fetch)
-    assert (result.value, result.source) == ("f(user-1)", "partner"), (
+    assert strictly_equal((result.value, result.source), ("f(user-1)", "partner")), (
         f"expected FetchResult('f(user-1)', 'partner'), got {result!r}"
     )
     timeouts = await _timeouts(handle)
-    assert timeouts == (0.5, 3.0), (
+    assert strictly_equal(timeouts, (0.5, 3.0)), (
         f"expected start_to_close_timeout 0.5 s and schedule_to_close_timeout 3.0 s on the "
         f"activity call, the history shows {timeouts}"
     )
@@ -73,9 +75,8 @@ async def test_a_hanging_partner_is_retried_then_falls_back(t, nb, temporal_clie
 
     inp = nb.FetchInput("user-2", 0.3, 3.0, "defaults-v3")
     result, elapsed, _ = await _run(t, nb, temporal_client, task_queue, inp, hang)
-    assert not isinstance(result, Exception) and (result.value, result.source) == (
-        "defaults-v3",
-        "fallback",
+    assert not isinstance(result, Exception) and strictly_equal(
+        (result.value, result.source), ("defaults-v3", "fallback")
     ), (
         f"every attempt hangs: after the 3 s budget the run should return "
         f"FetchResult('defaults-v3', 'fallback'), got {result!r}"
@@ -98,7 +99,7 @@ async def test_hidden_a_reported_error_is_not_hidden(t, nb, temporal_client, tas
     inp = nb.FetchInput("user-3", 0.5, 3.0, "defaults")
     result, _, _ = await _run(t, nb, temporal_client, task_queue, inp, refuse)
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type == "NotFound", (
+    assert cause is not None and strictly_equal(cause.type, "NotFound"), (
         f"a NotFound error from the partner is not a timeout: the workflow must fail with it, "
         f"not fall back; got {result!r}"
     )

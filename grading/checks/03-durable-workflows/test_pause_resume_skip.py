@@ -11,6 +11,8 @@ import pytest
 from temporalio import activity
 from temporalio.client import WorkflowHandle
 
+from labgrader.checks import strictly_equal
+
 
 def _step_activity(nb, ran, on_step=None):
     @activity.defn(name="run_step")
@@ -46,14 +48,14 @@ async def test_started_paused_then_skip_and_resume(t, nb, temporal_client, task_
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
         final = await handle.query(nb.ControlledPipeline.progress)
-    assert (paused.paused, paused.done, paused.skipped) == (True, [], []), (
+    assert strictly_equal((paused.paused, paused.done, paused.skipped), (True, [], [])), (
         f"started with the pause signal, nothing may run before resume: progress {paused!r}"
     )
-    assert result == ["a:ok", "c:ok"] and ran == ["a", "c"], (
+    assert strictly_equal(result, ["a:ok", "c:ok"]) and strictly_equal(ran, ["a", "c"]), (
         f"b was skipped: expected outputs ['a:ok', 'c:ok'] and steps run ['a', 'c'], got "
         f"{result!r} and {ran}"
     )
-    assert (final.paused, final.done, final.skipped) == (False, ["a", "c"], ["b"]), (
+    assert strictly_equal((final.paused, final.done, final.skipped), (False, ["a", "c"], ["b"])), (
         f"final progress should be Progress(paused=False, done=['a', 'c'], skipped=['b']), "
         f"got {final!r}"
     )
@@ -80,7 +82,7 @@ async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_qu
         # Wait until the pause took effect: b is done and the run is waiting.
         for _ in range(100):
             progress = await handle.query(nb.ControlledPipeline.progress)
-            if progress.done == ["a", "b"]:
+            if strictly_equal(progress.done, ["a", "b"]):
                 break
             await asyncio.sleep(0.05)
         # A pause that works leaves c unscheduled. A run that ignores it schedules c in the
@@ -101,7 +103,7 @@ async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_qu
         held = list(ran)
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
-    assert progress.paused and progress.done == ["a", "b"] and held == ["a", "b"], (
+    assert strictly_equal((progress.paused, progress.done, held), (True, ["a", "b"], ["a", "b"])), (
         f"a pause sent during b must hold c: expected paused with done ['a', 'b'], got "
         f"{progress!r}, steps run by then {held}"
     )
@@ -109,7 +111,9 @@ async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_qu
         f"a pause sent during b must hold c, but {scheduled} activities were scheduled while "
         "paused (expected 2: a and b). Wait while paused before EVERY step, not only the first"
     )
-    assert result == ["a:ok", "b:ok", "c:ok", "d:ok"], f"after resume all steps run, got {result!r}"
+    assert strictly_equal(result, ["a:ok", "b:ok", "c:ok", "d:ok"]), (
+        f"after resume all steps run, got {result!r}"
+    )
 
 
 @pytest.mark.check(exercise="pause-resume-skip", points=5, hidden=True)
@@ -124,8 +128,8 @@ async def test_hidden_skips_unknown_and_several(t, nb, temporal_client, task_que
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
         final = await handle.query(nb.ControlledPipeline.progress)
-    assert (
-        result == ["y:ok", "w:ok"] and final.skipped == ["x", "z"] and final.done == ["y", "w"]
+    assert strictly_equal(
+        (result, final.done, final.skipped), (["y:ok", "w:ok"], ["y", "w"], ["x", "z"])
     ), (
         f"skipping x and z (and an unknown step): expected outputs ['y:ok', 'w:ok'], done "
         f"['y', 'w'], skipped ['x', 'z'] in run order; got {result!r}, {final!r}"

@@ -11,6 +11,8 @@ import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError
 
+from labgrader.checks import strictly_equal, text
+
 
 def _activities(nb, failing, calls):
     def make(name):
@@ -50,10 +52,10 @@ async def test_all_steps_succeed(t, nb, temporal_time_skipping, task_queue):
     calls, result = await _run(
         t, nb, temporal_time_skipping.client, task_queue, set(), run_id="m-9"
     )
-    assert result == ["reserve_gpu:m-9", "copy_data:m-9", "deploy_endpoint:m-9"], (
+    assert strictly_equal(result, ["reserve_gpu:m-9", "copy_data:m-9", "deploy_endpoint:m-9"]), (
         f"with no failure the saga returns the three step results, got {result!r}"
     )
-    assert calls == ["reserve_gpu", "copy_data", "deploy_endpoint"], (
+    assert strictly_equal(calls, ["reserve_gpu", "copy_data", "deploy_endpoint"]), (
         f"no compensation may run when every step succeeds, calls {calls}"
     )
 
@@ -73,7 +75,7 @@ async def test_compensations_run_in_reverse_and_the_failure_propagates(
         "delete_data",
         "release_gpu",
     ]
-    assert calls == expected, (
+    assert strictly_equal(calls, expected), (
         f"deploy_endpoint fails (2 attempts), then the compensations of copy_data and "
         f"reserve_gpu run in reverse: expected {expected}, got {calls}"
     )
@@ -81,7 +83,7 @@ async def test_compensations_run_in_reverse_and_the_failure_propagates(
         f"the workflow must fail with the step's error, it returned {result!r}"
     )
     cause = t.application_error(result)
-    assert cause is not None and "deploy_endpoint failed" in cause.message, (
+    assert cause is not None and "deploy_endpoint failed" in text(cause.message), (
         f"expected the workflow to fail with deploy_endpoint's own error, got {result.cause!r}"
     )
 
@@ -103,16 +105,17 @@ async def test_a_failed_compensation_is_surfaced_and_the_others_still_run(
         "delete_data",
         "release_gpu",
     ]
-    assert calls == expected, (
+    assert strictly_equal(calls, expected), (
         f"delete_data fails 3 times (COMPENSATION_RETRY), then release_gpu must still run: "
         f"expected {expected}, got {calls}"
     )
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type == "CompensationFailed", (
+    assert cause is not None and strictly_equal(cause.type, "CompensationFailed"), (
         f"expected the workflow to fail with ApplicationError type 'CompensationFailed', got "
         f"{result!r} ({getattr(cause, 'type', None)!r})"
     )
-    assert "delete_data" in cause.message and "deploy_endpoint" in cause.message, (
+    message = text(cause.message)
+    assert "delete_data" in message and "deploy_endpoint" in message, (
         f"the message names the failed compensation and the failed step, got {cause.message!r}"
     )
 
@@ -122,11 +125,11 @@ async def test_hidden_first_step_fails_and_two_compensations_fail(
     t, nb, temporal_time_skipping, task_queue
 ):
     calls, result = await _run(t, nb, temporal_time_skipping.client, task_queue, {"reserve_gpu"})
-    assert calls == ["reserve_gpu", "reserve_gpu"], (
+    assert strictly_equal(calls, ["reserve_gpu", "reserve_gpu"]), (
         f"the first step failed: nothing to compensate, calls {calls}"
     )
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type != "CompensationFailed", (
+    assert cause is not None and not strictly_equal(cause.type, "CompensationFailed"), (
         f"with nothing to compensate the step's error propagates, got {result!r}"
     )
     calls, result = await _run(
@@ -137,8 +140,8 @@ async def test_hidden_first_step_fails_and_two_compensations_fail(
         {"deploy_endpoint", "delete_data", "release_gpu"},
     )
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type == "CompensationFailed", f"got {result!r}"
-    assert "delete_data, release_gpu" in cause.message, (
+    assert cause is not None and strictly_equal(cause.type, "CompensationFailed"), f"got {result!r}"
+    assert "delete_data, release_gpu" in text(cause.message), (
         f"both failed compensations, in the order they ran: 'delete_data, release_gpu' should "
         f"be in {cause.message!r}"
     )
