@@ -5,6 +5,8 @@ missing / accuracy below; approval required; four-eyes), each starting with its 
 ``allow`` exactly when there are none.
 """
 
+import re
+
 import pytest
 
 from labgrader.checks import assert_type, strictly_equal
@@ -30,7 +32,8 @@ def _decide(nb, request):
 
 
 def _starts(decision):
-    return sorted(reason.split(" ")[0].rstrip(":") for reason in decision.reasons)
+    """The first word of each reason, in order: up to a space or a colon (``four-eyes: ...``)."""
+    return [re.match(r"[^\s:]*", reason).group() for reason in decision.reasons]
 
 
 @pytest.mark.check(exercise="promotion-gate", points=5)
@@ -41,12 +44,11 @@ def test_worked_example(nb):
         f"got {ok!r}"
     )
     bad = _decide(nb, {"source": "dev", "target": "prod", "metrics": {}, "requested_by": "ana"})
-    got = [reason.split(" ")[:3] for reason in bad.reasons]
     assert bad.allow is False and len(bad.reasons) == 3, (
         f"dev -> prod without accuracy or approval fails three rules (one step, accuracy "
         f"missing, approval required); got {bad!r}. Likely cause: stopping at the first reason"
     )
-    assert strictly_equal([g[0] for g in got], ["one", "accuracy", "approval"]), (
+    assert strictly_equal(_starts(bad), ["one", "accuracy", "approval"]), (
         f"reasons should start 'one step at a time', 'accuracy missing', 'approval required', "
         f"in rule order; got {bad.reasons!r}"
     )
@@ -58,9 +60,9 @@ def test_worked_example(nb):
 @pytest.mark.check(exercise="promotion-gate", points=5, hidden=True)
 def test_hidden_other_rules(nb):
     selfish = _decide(nb, {**GOOD, "approval": {"approved": True, "approver": "ana"}})
-    assert selfish.allow is False and strictly_equal(
-        [r.split(" ")[0] for r in selfish.reasons], ["four-eyes"]
-    ), f"an approval by the requester is denied with one 'four-eyes ...' reason; got {selfish!r}"
+    assert selfish.allow is False and strictly_equal(_starts(selfish), ["four-eyes"]), (
+        f"an approval by the requester is denied with one 'four-eyes ...' reason; got {selfish!r}"
+    )
     low = _decide(
         nb,
         {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.79}, "requested_by": "ci"},
@@ -88,7 +90,7 @@ def test_hidden_other_rules(nb):
         {"source": "qa", "target": "prod", "metrics": {"accuracy": 0.99}, "requested_by": "ana",
          "approval": {"approved": "yes", "approver": "raj"}}
     )  # fmt: skip
-    assert strictly_equal([r.split(" ")[0] for r in unknown.reasons], ["unknown", "approval"]), (
+    assert strictly_equal(_starts(unknown), ["unknown", "approval"]), (
         f"source 'qa' is unknown (and no step rule then), and approved='yes' is not True: "
         f"expected reasons 'unknown environment ...', 'approval required ...'; got {unknown!r}"
     )
