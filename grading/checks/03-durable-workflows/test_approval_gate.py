@@ -7,6 +7,7 @@ checked on the time-skipping server.
 """
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -45,8 +46,15 @@ async def test_expires_at_the_deadline(t, nb, temporal_time_skipping, task_queue
         handle = await client.start_workflow(
             nb.ApprovalGate.run, 2 * 86400, id=t.workflow_id(task_queue), task_queue=task_queue
         )
+        # Skip the server's clock to an hour before the deadline: the gate still waits.
+        await temporal_time_skipping.sleep(timedelta(days=1, hours=23))
+        early = await handle.query(nb.ApprovalGate.status)
         result = await asyncio.wait_for(handle.result(), 20)
         status = await handle.query(nb.ApprovalGate.status)
+    assert strictly_equal(early, "waiting"), (
+        f"one hour before the 2-day deadline the gate still waits (status 'waiting'), got "
+        f"{early!r}. Likely cause: a timeout other than timeout_s"
+    )
     assert strictly_equal((result.outcome, status), ("expired", "expired")), (
         f"with no signal within 2 days, the run returns Decision('expired') and the status is "
         f"'expired'; got {result!r}, status {status!r}. Use workflow.wait_condition with "

@@ -7,6 +7,7 @@ time-skipping server, so a timeout of days takes no real time.
 """
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -50,8 +51,15 @@ async def test_times_out(t, nb, temporal_time_skipping, task_queue):
     async with t.worker(client, task_queue, [nb.ModelApproval]):
         ask = nb.ApprovalAsk("fraud v8 -> prod", "ana", ["raj"], 2 * 86400)
         handle = await _start(t, nb, client, task_queue, ask)
+        # Skip the server's clock to an hour before the deadline: the approval still waits.
+        await temporal_time_skipping.sleep(timedelta(days=1, hours=23))
+        early = await handle.query(nb.ModelApproval.status)
         result = await asyncio.wait_for(handle.result(), 20)
         status = await handle.query(nb.ModelApproval.status)
+    assert strictly_equal(early, "waiting"), (
+        f"one hour before the 2-day timeout the approval still waits (status 'waiting'), got "
+        f"{early!r}. Likely cause: a timeout other than ask.timeout_s"
+    )
     assert strictly_equal(
         (result.outcome, result.approver, status), ("timed-out", None, "timed-out")
     ), (
@@ -91,4 +99,22 @@ async def test_hidden_strangers_rejection_and_first_vote(t, nb, temporal_time_sk
     assert strictly_equal((result.outcome, result.ignored), ("timed-out", ["kim"])), (
         f"only an ignored vote before the 600 s timeout: expected 'timed-out' with ignored "
         f"['kim'], got {result!r}"
+    )
+    async with t.worker(client, task_queue, [nb.ModelApproval]):
+        ask = nb.ApprovalAsk("churn v4 -> prod", "kim", ["omar"], 600)
+        # Signal-with-start: the vote is delivered before run has started executing.
+        handle = await client.start_workflow(
+            nb.ModelApproval.run,
+            ask,
+            id=t.workflow_id(task_queue),
+            task_queue=task_queue,
+            start_signal="decide",
+            start_signal_args=[nb.Vote("omar", True, "sent with the start")],
+        )
+        result = await asyncio.wait_for(handle.result(), 20)
+    assert strictly_equal(
+        (result.outcome, result.approver, result.ignored), ("approved", "omar", [])
+    ), (
+        f"a vote that arrives before run starts is kept and judged then: omar's approval "
+        f"(sent with the start) decides; got {result!r}"
     )

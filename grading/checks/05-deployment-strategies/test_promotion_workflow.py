@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from labgrader.checks import strictly_equal
@@ -137,7 +138,15 @@ async def test_approval_expires(nb, temporal_time_skipping, task_queue):
             id=_id(task_queue),
             task_queue=task_queue,
         )
+        # Skip the server's clock to an hour before the deadline: the run still waits.
+        await temporal_time_skipping.sleep(timedelta(days=1, hours=23))
+        await handle.query(nb.Promotion.reached)  # the run has handled what happened so far
+        early = (await handle.describe()).status
         result = await asyncio.wait_for(handle.result(), 20)
+    assert strictly_equal(early, WorkflowExecutionStatus.RUNNING), (
+        f"one hour before the 2-day approval timeout the run still waits for a decision; it "
+        f"had ended ({early!r}). Likely cause: a timeout other than approval_timeout_s"
+    )
     assert strictly_equal(_outcome(result), ("expired", "staging", "")), (
         f"with no decision within 2 days the run returns PromotionOutcome('expired', 'staging', "
         f"''); got {result!r}. Use workflow.wait_condition with timeout= and catch "
