@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.client import WorkflowFailureError
 
 from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 
 async def _run(t, nb, client, task_queue, inp, fetch):
@@ -31,33 +32,30 @@ async def _run(t, nb, client, task_queue, inp, fetch):
             return result, handle
 
 
-async def _scheduled(handle):
-    """The attributes of the first scheduled activity, as the server recorded them."""
-    async for event in handle.fetch_history_events():
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            return event.activity_task_scheduled_event_attributes
-    return None
+async def _first_call(handle):
+    """The first activity call of the run, as the server recorded it (None if there is none)."""
+    calls = await scheduled_activities(handle)
+    return calls[0] if calls else None
 
 
 async def _timeouts(handle):
     """(start-to-close, schedule-to-close) of the first scheduled activity, in seconds."""
-    a = await _scheduled(handle)
-    if a is None:
+    call = await _first_call(handle)
+    if call is None:
         return None
-    return (
-        a.start_to_close_timeout.ToTimedelta().total_seconds(),
-        a.schedule_to_close_timeout.ToTimedelta().total_seconds(),
+    return tuple(
+        t.total_seconds() if t else None for t in (call.start_to_close, call.schedule_to_close)
     )
 
 
 async def _retry(handle):
     """(first interval in s, back-off coefficient, maximum attempts) the server retries with."""
-    a = await _scheduled(handle)
-    if a is None:
+    call = await _first_call(handle)
+    if call is None:
         return None
-    policy = a.retry_policy
+    policy = call.retry_policy
     return (
-        policy.initial_interval.ToTimedelta().total_seconds(),
+        policy.initial_interval.total_seconds(),
         policy.backoff_coefficient,
         policy.maximum_attempts,
     )

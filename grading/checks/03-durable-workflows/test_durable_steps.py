@@ -11,6 +11,24 @@ import pytest
 from temporalio import activity
 
 from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
+
+QUICK = ("run_step", 10.0, 0.2, 2.0, 5)
+"""(activity, start-to-close s, first retry interval s, back-off, maximum attempts): QUICK_RETRY."""
+
+
+async def _configs(handle):
+    """How each activity call of the run was configured, as the server recorded it."""
+    return [
+        (
+            c.name,
+            c.start_to_close.total_seconds() if c.start_to_close else None,
+            c.retry_policy.initial_interval.total_seconds(),
+            c.retry_policy.backoff_coefficient,
+            c.retry_policy.maximum_attempts,
+        )
+        for c in await scheduled_activities(handle)
+    ]
 
 
 @pytest.mark.check(exercise="durable-steps", points=4)
@@ -33,8 +51,14 @@ async def test_runs_the_steps_in_order(t, nb, temporal_client, task_queue):
         )
         result = await handle.result()
         progress = await handle.query(nb.TrainingRun.progress)
+    configs = await _configs(handle)
     assert strictly_equal(ran, [("r-1", "ingest"), ("r-1", "features"), ("r-1", "train")]), (
         f"expected run_step for ingest, features, train in order with run_id 'r-1', got {ran}"
+    )
+    assert strictly_equal(configs, [QUICK] * 3), (
+        f"each run_step call has start_to_close_timeout 10 s and retry_policy QUICK_RETRY (first "
+        f"retry after 0.2 s, at most 5 attempts): expected {[QUICK] * 3}, the history shows "
+        f"(activity, start-to-close s, first interval s, back-off, maximum attempts) {configs}"
     )
     outputs = ["ingest:ok", "features:ok", "train:ok"]
     assert strictly_equal(result, outputs) and strictly_equal(progress, outputs), (

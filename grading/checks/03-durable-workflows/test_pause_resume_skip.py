@@ -13,6 +13,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
 from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 _CLOSING = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
@@ -86,6 +87,20 @@ async def test_started_paused_then_skip_and_resume(t, nb, temporal_client, task_
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
         final = await handle.query(nb.ControlledPipeline.progress)
+    configs = [
+        (
+            c.name,
+            c.start_to_close.total_seconds() if c.start_to_close else None,
+            c.retry_policy.initial_interval.total_seconds(),
+            c.retry_policy.maximum_attempts,
+        )
+        for c in await scheduled_activities(handle)
+    ]
+    assert strictly_equal(configs, [("run_step", 10.0, 0.2, 5)] * 2), (
+        f"each run_step call has start_to_close_timeout 10 s and retry_policy QUICK_RETRY (first "
+        f"retry after 0.2 s, at most 5 attempts); the history shows (activity, start-to-close s, "
+        f"first interval s, maximum attempts) {configs}"
+    )
     assert strictly_equal((paused.paused, paused.done, paused.skipped), (True, [], [])), (
         f"started with the pause signal, nothing may run before resume: progress {paused!r}"
     )

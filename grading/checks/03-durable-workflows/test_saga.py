@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.client import WorkflowFailureError
 
 from labgrader.checks import strictly_equal, text
+from orchlab.testing.history import scheduled_activities
 
 
 def _activities(nb, failing, calls):
@@ -36,22 +37,29 @@ def _listed(message, names):
     return re.search(rf"(?<![\w-]){pattern}(?![\w-])", message) is not None
 
 
-async def _run(t, nb, client, task_queue, failing, run_id="m-1"):
+async def _run(t, nb, client, task_queue, failing, run_id="m-1", timeouts=None):
+    """Run the saga; ``timeouts``, when given, receives (activity, start-to-close s) per call."""
     calls = []
     with t.quiet():
         async with t.worker(
             client, task_queue, [nb.ProvisionSaga], _activities(nb, failing, calls)
         ):
+            handle = await client.start_workflow(
+                nb.ProvisionSaga.run,
+                run_id,
+                id=t.workflow_id(task_queue),
+                task_queue=task_queue,
+                execution_timeout=t.TIMEOUT,
+            )
             try:
-                result = await client.execute_workflow(
-                    nb.ProvisionSaga.run,
-                    run_id,
-                    id=t.workflow_id(task_queue),
-                    task_queue=task_queue,
-                    execution_timeout=t.TIMEOUT,
-                )
+                result = await handle.result()
             except WorkflowFailureError as exc:
                 result = exc
+    if timeouts is not None:
+        timeouts.extend(
+            (c.name, c.start_to_close.total_seconds() if c.start_to_close else None)
+            for c in await scheduled_activities(handle)
+        )
     return calls, result
 
 
@@ -72,8 +80,9 @@ async def test_all_steps_succeed(t, nb, temporal_time_skipping, task_queue):
 async def test_compensations_run_in_reverse_and_the_failure_propagates(
     t, nb, temporal_time_skipping, task_queue
 ):
+    timeouts = []
     calls, result = await _run(
-        t, nb, temporal_time_skipping.client, task_queue, {"deploy_endpoint"}
+        t, nb, temporal_time_skipping.client, task_queue, {"deploy_endpoint"}, timeouts=timeouts
     )
     expected = [
         "reserve_gpu",
@@ -89,6 +98,11 @@ async def test_compensations_run_in_reverse_and_the_failure_propagates(
     )
     assert isinstance(result, WorkflowFailureError), (
         f"the workflow must fail with the step's error, it returned {result!r}"
+    )
+    names = ["reserve_gpu", "copy_data", "deploy_endpoint", "delete_data", "release_gpu"]
+    assert strictly_equal(timeouts, [(name, 10.0) for name in names]), (
+        f"every step and every compensation runs with a start_to_close_timeout of 10 s; the "
+        f"history shows (activity, start-to-close s) {timeouts}"
     )
     cause = t.application_error(result)
     assert cause is not None and "deploy_endpoint failed" in text(cause.message), (

@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.worker import Replayer
 
 from labgrader.checks import strictly_close, strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 
 @workflow.defn(name="Scoring", sandboxed=False)
@@ -54,10 +55,18 @@ async def test_new_runs_calibrate(t, nb, temporal_client, task_queue):
             execution_timeout=t.TIMEOUT,
         )
         result = await handle.result()
-    names = [name for name, _ in await t.activity_attempts(handle)]
+    calls = [
+        (c.name, c.start_to_close.total_seconds() if c.start_to_close else None)
+        for c in await scheduled_activities(handle)
+    ]
+    names = [name for name, _ in calls]
     assert strictly_equal(names, ["score", "calibrate"]) and strictly_close(result, 1.0), (
         f"a new run scores then calibrates (raw 1.15 clipped to 1.0): activities {names}, "
         f"result {result!r}"
+    )
+    assert strictly_equal(calls, [("score", 10.0), ("calibrate", 10.0)]), (
+        f"both calls run with a start_to_close_timeout of 10 s; the history shows (activity, "
+        f"start-to-close s) {calls}"
     )
 
 

@@ -19,6 +19,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
 
 from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 BUILD_ID = "orchlab-lab05-checks"
 
@@ -94,12 +95,20 @@ async def test_approved_promotion_reaches_prod(nb, temporal_client, task_queue):
         await handle.signal(nb.Promotion.approve, "ana")
         result = await handle.result()
         reached = await handle.query(nb.Promotion.reached)
+    timeouts = [
+        (c.name, c.start_to_close.total_seconds() if c.start_to_close else None)
+        for c in await scheduled_activities(handle)
+    ]
     assert strictly_equal(_outcome(result), ("promoted", "prod", "ana")), (
         f"gates passing and approve('ana') should return PromotionOutcome('promoted', 'prod', "
         f"'ana'); got {result!r}"
     )
     assert strictly_equal(reached, "prod"), (
         f"after the promotion reached() says 'prod', got {reached!r}"
+    )
+    assert strictly_equal(timeouts, [("run_gate", 10.0)] * 2), (
+        f"each gate runs with a start_to_close_timeout of 10 s; the history shows (activity, "
+        f"start-to-close s) {timeouts}"
     )
     assert strictly_equal(calls, [("staging", "1.8.0"), ("prod", "1.8.0")]), (
         f"expected the gates run for staging then prod, each once; got {calls}"
