@@ -43,9 +43,7 @@ async def _timeouts(handle):
     call = await _first_call(handle)
     if call is None:
         return None
-    return tuple(
-        t.total_seconds() if t else None for t in (call.start_to_close, call.schedule_to_close)
-    )
+    return (call.start_to_close_s, call.schedule_to_close_s)
 
 
 async def _retry(handle):

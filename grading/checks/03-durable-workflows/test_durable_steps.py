@@ -22,7 +22,7 @@ async def _configs(handle):
     return [
         (
             c.name,
-            c.start_to_close.total_seconds() if c.start_to_close else None,
+            c.start_to_close_s,
             c.retry_policy.initial_interval.total_seconds(),
             c.retry_policy.backoff_coefficient,
             c.retry_policy.maximum_attempts,

@@ -90,7 +90,7 @@ async def test_started_paused_then_skip_and_resume(t, nb, temporal_client, task_
     configs = [
         (
             c.name,
-            c.start_to_close.total_seconds() if c.start_to_close else None,
+            c.start_to_close_s,
             c.retry_policy.initial_interval.total_seconds(),
             c.retry_policy.maximum_attempts,
         )

@@ -56,10 +56,7 @@ async def _run(t, nb, client, task_queue, failing, run_id="m-1", timeouts=None):
             except WorkflowFailureError as exc:
                 result = exc
     if timeouts is not None:
-        timeouts.extend(
-            (c.name, c.start_to_close.total_seconds() if c.start_to_close else None)
-            for c in await scheduled_activities(handle)
-        )
+        timeouts.extend((c.name, c.start_to_close_s) for c in await scheduled_activities(handle))
     return calls, result
 
 

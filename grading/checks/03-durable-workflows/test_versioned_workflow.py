@@ -55,10 +55,7 @@ async def test_new_runs_calibrate(t, nb, temporal_client, task_queue):
             execution_timeout=t.TIMEOUT,
         )
         result = await handle.result()
-    calls = [
-        (c.name, c.start_to_close.total_seconds() if c.start_to_close else None)
-        for c in await scheduled_activities(handle)
-    ]
+    calls = [(c.name, c.start_to_close_s) for c in await scheduled_activities(handle)]
     names = [name for name, _ in calls]
     assert strictly_equal(names, ["score", "calibrate"]) and strictly_close(result, 1.0), (
         f"a new run scores then calibrates (raw 1.15 clipped to 1.0): activities {names}, "

@@ -95,10 +95,7 @@ async def test_approved_promotion_reaches_prod(nb, temporal_client, task_queue):
         await handle.signal(nb.Promotion.approve, "ana")
         result = await handle.result()
         reached = await handle.query(nb.Promotion.reached)
-    timeouts = [
-        (c.name, c.start_to_close.total_seconds() if c.start_to_close else None)
-        for c in await scheduled_activities(handle)
-    ]
+    timeouts = [(c.name, c.start_to_close_s) for c in await scheduled_activities(handle)]
     assert strictly_equal(_outcome(result), ("promoted", "prod", "ana")), (
         f"gates passing and approve('ana') should return PromotionOutcome('promoted', 'prod', "
         f"'ana'); got {result!r}"

@@ -56,6 +56,7 @@ async def test_each_call_with_its_timeouts_and_retry_policy(
     first, second = await scheduled_activities(handle)
     assert isinstance(first, ScheduledActivity)
     assert (first.name, first.start_to_close) == ("double", timedelta(seconds=10))
+    assert (first.start_to_close_s, second.schedule_to_close_s) == (10.0, 7.0)
     assert first.retry_policy.initial_interval == timedelta(milliseconds=200)
     assert first.retry_policy.maximum_attempts == 5
     # The server fills in what the call left out: its default back-off and unlimited attempts.

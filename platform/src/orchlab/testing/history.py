@@ -32,6 +32,16 @@ class ScheduledActivity:
     retry_policy: RetryPolicy
     """The retry policy the server applies: the call's, with the server's defaults filled in."""
 
+    @property
+    def start_to_close_s(self) -> float | None:
+        """:attr:`start_to_close` in seconds (None when the call set none)."""
+        return self.start_to_close.total_seconds() if self.start_to_close else None
+
+    @property
+    def schedule_to_close_s(self) -> float | None:
+        """:attr:`schedule_to_close` in seconds (None when the call set none)."""
+        return self.schedule_to_close.total_seconds() if self.schedule_to_close else None
+
 
 def _duration(value: object, present: bool) -> timedelta | None:
     if not present:
