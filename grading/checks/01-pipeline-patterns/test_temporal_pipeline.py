@@ -164,7 +164,9 @@ async def test_validation_failure_is_not_retried_and_stops_the_pipeline(
 
 
 @pytest.mark.check(exercise="temporal-pipeline", points=3)
-async def test_transient_failure_is_retried(nb, temporal_client, task_queue, tmp_path):
+async def test_transient_failure_is_retried(
+    nb, temporal_client, temporal_time_skipping, task_queue, tmp_path
+):
     @activity.defn(name="ingest")
     def flaky_ingest(config: nb.DataConfig) -> nb.Split:
         if activity.info().attempt == 1:
@@ -183,6 +185,25 @@ async def test_transient_failure_is_retried(nb, temporal_client, task_queue, tmp
         f"attempts in the RetryPolicy."
     )
     assert attempts.get("ingest") == 2, f"expected ingest to succeed on attempt 2, got {attempts}"
+
+    @activity.defn(name="ingest")
+    def down_ingest(config: nb.DataConfig) -> nb.Split:
+        raise ConnectionError(f"feature store unreachable (attempt {activity.info().attempt})")
+
+    activities = [a for a in nb.ACTIVITIES if a is not nb.ingest_activity] + [down_ingest]
+    with _quiet():  # on the time-skipping server: the retry back-off takes no real time
+        handle, result = await _start(
+            nb,
+            temporal_time_skipping.client,
+            task_queue,
+            nb.PipelineInput(_plan(nb), str(tmp_path)),
+            activities,
+        )
+    attempts = await _activity_attempts(handle)
+    assert isinstance(result, WorkflowFailureError) and attempts.get("ingest") == 3, (
+        f"an ingest that always fails is tried at most 3 times, then the workflow fails; got "
+        f"{result!r} after activity attempts {attempts}. Set maximum_attempts=3 in the RetryPolicy"
+    )
 
 
 @pytest.mark.check(exercise="temporal-pipeline", points=3, hidden=True)

@@ -28,7 +28,14 @@ def _expected(nb, policy, seed):
 
 def _assert_delays(nb, policy, seed):
     expected = _expected(nb, policy, seed)
-    got = nb.backoff_delays(policy, random.Random(seed))
+    rng = random.Random(seed)
+    before = rng.getstate()
+    got = nb.backoff_delays(policy, rng)
+    if policy.jitter == "none":
+        assert rng.getstate() == before, (
+            f"{policy}: without jitter the waits are the caps and rng is not used, but it was "
+            f"drawn from"
+        )
     assert_type(got, list, what=f"backoff_delays({policy}, ...)")
     assert len(got) == len(expected), (
         f"{policy}: expected {len(expected)} waits (max_attempts - 1), got {len(got)}: {got}"

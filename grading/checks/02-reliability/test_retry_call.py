@@ -119,3 +119,16 @@ def test_hidden_seeded_flaky_dependency_with_equal_jitter(nb):
         f"the seeded dependency succeeds on call {len(calls)}, got {result!r}"
     )
     assert strictly_close(waits, expected), f"expected sleeps {expected}, got {waits}"
+    fn, waits = Scripted([ConnectionError("drop")]), []
+    policy = nb.Backoff(initial=0.5, max_attempts=3, jitter="full")
+    try:
+        result = nb.retry_call(fn, policy, sleep=waits.append)
+    except Exception as exc:
+        result = exc
+    assert strictly_equal(result, "ok") and fn.calls == 2, (
+        f"without rng (an unseeded random.Random()) a transient failure is still retried: "
+        f"expected 'ok' after 2 calls, got {result!r} after {fn.calls} calls"
+    )
+    assert len(waits) == 1 and type(waits[0]) is float and 0 <= waits[0] <= 0.5, (
+        f"full jitter from an unseeded rng: one sleep in [0, 0.5], got {waits}"
+    )

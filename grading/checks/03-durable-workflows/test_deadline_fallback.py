@@ -6,11 +6,13 @@ FetchResult(default, "fallback"); any other failure is re-raised.
 """
 
 import asyncio
-import time
 
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError
+
+from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 
 async def _run(t, nb, client, task_queue, inp, fetch):
@@ -23,24 +25,38 @@ async def _run(t, nb, client, task_queue, inp, fetch):
                 task_queue=task_queue,
                 execution_timeout=t.TIMEOUT,
             )
-            started = time.monotonic()
             try:
                 result = await handle.result()
             except WorkflowFailureError as exc:
                 result = exc
-            return result, time.monotonic() - started, handle
+            return result, handle
+
+
+async def _first_call(handle):
+    """The first activity call of the run, as the server recorded it (None if there is none)."""
+    calls = await scheduled_activities(handle)
+    return calls[0] if calls else None
 
 
 async def _timeouts(handle):
     """(start-to-close, schedule-to-close) of the first scheduled activity, in seconds."""
-    async for event in handle.fetch_history_events():
-        if event.HasField("activity_task_scheduled_event_attributes"):
-            a = event.activity_task_scheduled_event_attributes
-            return (
-                a.start_to_close_timeout.ToTimedelta().total_seconds(),
-                a.schedule_to_close_timeout.ToTimedelta().total_seconds(),
-            )
-    return None
+    call = await _first_call(handle)
+    if call is None:
+        return None
+    return (call.start_to_close_s, call.schedule_to_close_s)
+
+
+async def _retry(handle):
+    """(first interval in s, back-off coefficient, maximum attempts) the server retries with."""
+    call = await _first_call(handle)
+    if call is None:
+        return None
+    policy = call.retry_policy
+    return (
+        policy.initial_interval.total_seconds(),
+        policy.backoff_coefficient,
+        policy.maximum_attempts,
+    )
 
 
 @pytest.mark.check(exercise="deadline-fallback", points=3)
@@ -50,12 +66,12 @@ async def test_a_fast_partner_answers(t, nb, temporal_client, task_queue):
         return f"f({key})"
 
     inp = nb.FetchInput("user-1", 0.5, 3.0, "defaults")
-    result, _, handle = await _run(t, nb, temporal_client, task_queue, inp, fetch)
-    assert (result.value, result.source) == ("f(user-1)", "partner"), (
+    result, handle = await _run(t, nb, temporal_client, task_queue, inp, fetch)
+    assert strictly_equal((result.value, result.source), ("f(user-1)", "partner")), (
         f"expected FetchResult('f(user-1)', 'partner'), got {result!r}"
     )
     timeouts = await _timeouts(handle)
-    assert timeouts == (0.5, 3.0), (
+    assert strictly_equal(timeouts, (0.5, 3.0)), (
         f"expected start_to_close_timeout 0.5 s and schedule_to_close_timeout 3.0 s on the "
         f"activity call, the history shows {timeouts}"
     )
@@ -72,18 +88,19 @@ async def test_a_hanging_partner_is_retried_then_falls_back(t, nb, temporal_clie
         return "never"
 
     inp = nb.FetchInput("user-2", 0.3, 3.0, "defaults-v3")
-    result, elapsed, _ = await _run(t, nb, temporal_client, task_queue, inp, hang)
-    assert not isinstance(result, Exception) and (result.value, result.source) == (
-        "defaults-v3",
-        "fallback",
+    result, handle = await _run(t, nb, temporal_client, task_queue, inp, hang)
+    assert not isinstance(result, Exception) and strictly_equal(
+        (result.value, result.source), ("defaults-v3", "fallback")
     ), (
         f"every attempt hangs: after the 3 s budget the run should return "
         f"FetchResult('defaults-v3', 'fallback'), got {result!r}"
     )
-    assert len(attempts) >= 2 and elapsed < 10, (
-        f"each attempt is cut at 0.3 s and retried within the 3 s budget: expected at least "
-        f"2 attempts and an answer within a few seconds, got {len(attempts)} attempts in "
-        f"{elapsed:.1f} s"
+    retry = await _retry(handle)
+    assert strictly_equal(retry, (0.1, 1.0, 0)), (
+        f"the budget is the only limit: the call retries every 0.1 s (initial_interval 100 ms, "
+        f"backoff_coefficient 1.0) with no maximum of attempts (0); the history shows "
+        f"(initial interval s, coefficient, maximum attempts) = {retry} after "
+        f"{len(attempts)} attempt(s)"
     )
 
 
@@ -96,9 +113,9 @@ async def test_hidden_a_reported_error_is_not_hidden(t, nb, temporal_client, tas
         raise ApplicationError(f"unknown key {key}", type="NotFound", non_retryable=True)
 
     inp = nb.FetchInput("user-3", 0.5, 3.0, "defaults")
-    result, _, _ = await _run(t, nb, temporal_client, task_queue, inp, refuse)
+    result, _ = await _run(t, nb, temporal_client, task_queue, inp, refuse)
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type == "NotFound", (
+    assert cause is not None and strictly_equal(cause.type, "NotFound"), (
         f"a NotFound error from the partner is not a timeout: the workflow must fail with it, "
         f"not fall back; got {result!r}"
     )

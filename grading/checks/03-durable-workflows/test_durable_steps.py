@@ -10,6 +10,26 @@ import asyncio
 import pytest
 from temporalio import activity
 
+from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
+
+QUICK = ("run_step", 10.0, 0.2, 2.0, 5)
+"""(activity, start-to-close s, first retry interval s, back-off, maximum attempts): QUICK_RETRY."""
+
+
+async def _configs(handle):
+    """How each activity call of the run was configured, as the server recorded it."""
+    return [
+        (
+            c.name,
+            c.start_to_close_s,
+            c.retry_policy.initial_interval.total_seconds(),
+            c.retry_policy.backoff_coefficient,
+            c.retry_policy.maximum_attempts,
+        )
+        for c in await scheduled_activities(handle)
+    ]
+
 
 @pytest.mark.check(exercise="durable-steps", points=4)
 async def test_runs_the_steps_in_order(t, nb, temporal_client, task_queue):
@@ -31,10 +51,17 @@ async def test_runs_the_steps_in_order(t, nb, temporal_client, task_queue):
         )
         result = await handle.result()
         progress = await handle.query(nb.TrainingRun.progress)
-    assert ran == [("r-1", "ingest"), ("r-1", "features"), ("r-1", "train")], (
+    configs = await _configs(handle)
+    assert strictly_equal(ran, [("r-1", "ingest"), ("r-1", "features"), ("r-1", "train")]), (
         f"expected run_step for ingest, features, train in order with run_id 'r-1', got {ran}"
     )
-    assert result == ["ingest:ok", "features:ok", "train:ok"] == progress, (
+    assert strictly_equal(configs, [QUICK] * 3), (
+        f"each run_step call has start_to_close_timeout 10 s and retry_policy QUICK_RETRY (first "
+        f"retry after 0.2 s, at most 5 attempts): expected {[QUICK] * 3}, the history shows "
+        f"(activity, start-to-close s, first interval s, back-off, maximum attempts) {configs}"
+    )
+    outputs = ["ingest:ok", "features:ok", "train:ok"]
+    assert strictly_equal(result, outputs) and strictly_equal(progress, outputs), (
         f"expected the outputs ['ingest:ok', 'features:ok', 'train:ok'] from run and from the "
         f"progress query, got {result!r} and {progress!r}"
     )
@@ -82,10 +109,10 @@ async def test_a_crashed_worker_is_replaced_and_nothing_done_runs_again(
     ran, progress, result, _ = await _crash_and_recover(
         t, nb, temporal_client, task_queue, steps, "train"
     )
-    assert result == [f"{s}:ok" for s in steps], (
+    assert strictly_equal(result, [f"{s}:ok" for s in steps]), (
         f"after the crash the new worker should finish the run with every output, got {result!r}"
     )
-    assert progress == ["export:ok", "tokenize:ok"], (
+    assert strictly_equal(progress, ["export:ok", "tokenize:ok"]), (
         f"right after the crash the progress query (replayed on worker 2) should show the two "
         f"completed steps, got {progress!r}"
     )
@@ -96,7 +123,7 @@ async def test_a_crashed_worker_is_replaced_and_nothing_done_runs_again(
         ("worker-2", "train"),
         ("worker-2", "evaluate"),
     ]
-    assert ran == expected, (
+    assert strictly_equal(ran, expected), (
         f"expected worker 2 to run only train (again) and evaluate, the completed steps "
         f"coming from the history; step runs were {ran}. Likely cause: progress kept outside "
         f"the workflow object, or the activity called without a retry policy"
@@ -110,8 +137,10 @@ async def test_hidden_crash_in_the_first_step_and_a_single_step_run(
     ran, progress, result, _ = await _crash_and_recover(
         t, nb, temporal_client, task_queue, ["a", "b"], "a"
     )
-    assert progress == [] and result == ["a:ok", "b:ok"], (
+    assert strictly_equal(progress, []) and strictly_equal(result, ["a:ok", "b:ok"]), (
         f"a crash in the first step: progress [] right after, result ['a:ok', 'b:ok'], got "
         f"{progress!r} and {result!r}"
     )
-    assert ran == [("worker-1", "a"), ("worker-2", "a"), ("worker-2", "b")], f"step runs {ran}"
+    assert strictly_equal(ran, [("worker-1", "a"), ("worker-2", "a"), ("worker-2", "b")]), (
+        f"step runs {ran}"
+    )

@@ -9,7 +9,19 @@ import asyncio
 
 import pytest
 from temporalio import activity
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
+
+from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
+
+_CLOSING = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+}
 
 
 def _step_activity(nb, ran, on_step=None):
@@ -34,6 +46,35 @@ async def _start_paused(t, nb, client, task_queue, steps):
     )
 
 
+async def _scheduled_once_decided(handle, completed, timeout=20):
+    """How many activities the run has scheduled, read once a workflow task has completed
+    after its ``completed``-th activity completion (or once the run has closed)."""
+
+    async def poll():
+        while True:
+            events = [event async for event in handle.fetch_history_events()]
+            finished = [
+                e.event_id for e in events if e.HasField("activity_task_completed_event_attributes")
+            ]
+            closed = any(e.event_type in _CLOSING for e in events)
+            decided = len(finished) >= completed and any(
+                e.event_id > finished[completed - 1]
+                and e.HasField("workflow_task_completed_event_attributes")
+                for e in events
+            )
+            if decided or closed:
+                return sum(e.HasField("activity_task_scheduled_event_attributes") for e in events)
+            await asyncio.sleep(0.05)
+
+    try:
+        return await asyncio.wait_for(poll(), timeout)
+    except TimeoutError:
+        pytest.fail(
+            f"after {timeout} s the run had not completed {completed} activities and decided "
+            f"what to do next; its steps are not being run"
+        )
+
+
 @pytest.mark.check(exercise="pause-resume-skip", points=5)
 async def test_started_paused_then_skip_and_resume(t, nb, temporal_client, task_queue):
     ran = []
@@ -46,14 +87,28 @@ async def test_started_paused_then_skip_and_resume(t, nb, temporal_client, task_
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
         final = await handle.query(nb.ControlledPipeline.progress)
-    assert (paused.paused, paused.done, paused.skipped) == (True, [], []), (
+    configs = [
+        (
+            c.name,
+            c.start_to_close_s,
+            c.retry_policy.initial_interval.total_seconds(),
+            c.retry_policy.maximum_attempts,
+        )
+        for c in await scheduled_activities(handle)
+    ]
+    assert strictly_equal(configs, [("run_step", 10.0, 0.2, 5)] * 2), (
+        f"each run_step call has start_to_close_timeout 10 s and retry_policy QUICK_RETRY (first "
+        f"retry after 0.2 s, at most 5 attempts); the history shows (activity, start-to-close s, "
+        f"first interval s, maximum attempts) {configs}"
+    )
+    assert strictly_equal((paused.paused, paused.done, paused.skipped), (True, [], [])), (
         f"started with the pause signal, nothing may run before resume: progress {paused!r}"
     )
-    assert result == ["a:ok", "c:ok"] and ran == ["a", "c"], (
+    assert strictly_equal(result, ["a:ok", "c:ok"]) and strictly_equal(ran, ["a", "c"]), (
         f"b was skipped: expected outputs ['a:ok', 'c:ok'] and steps run ['a', 'c'], got "
         f"{result!r} and {ran}"
     )
-    assert (final.paused, final.done, final.skipped) == (False, ["a", "c"], ["b"]), (
+    assert strictly_equal((final.paused, final.done, final.skipped), (False, ["a", "c"], ["b"])), (
         f"final progress should be Progress(paused=False, done=['a', 'c'], skipped=['b']), "
         f"got {final!r}"
     )
@@ -77,31 +132,18 @@ async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_qu
             task_queue=task_queue,
             execution_timeout=t.TIMEOUT,
         )
-        # Wait until the pause took effect: b is done and the run is waiting.
-        for _ in range(100):
-            progress = await handle.query(nb.ControlledPipeline.progress)
-            if progress.done == ["a", "b"]:
-                break
-            await asyncio.sleep(0.05)
-        # A pause that works leaves c unscheduled. A run that ignores it schedules c in the
-        # same workflow task that records b as done: give the server's history a moment to
-        # show it, so a busy machine cannot hide the mistake.
-        scheduled = 0
-        for _ in range(20):
-            scheduled = len(
-                [
-                    event
-                    async for event in handle.fetch_history_events()
-                    if event.HasField("activity_task_scheduled_event_attributes")
-                ]
-            )
-            if scheduled > 2:
-                break
-            await asyncio.sleep(0.05)
+        # Drive the run to the exact point: the workflow task that saw b complete (and the
+        # pause, sent before b returned) has completed, so whatever the run decided to do next
+        # is in the history. A pause that works leaves c unscheduled; a run that ignores it
+        # scheduled c in that same task.
+        scheduled = await _scheduled_once_decided(handle, completed=2)
+        progress = await handle.query(nb.ControlledPipeline.progress)
         held = list(ran)
+        await handle.signal(nb.ControlledPipeline.skip, "a")  # already done: changes nothing
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
-    assert progress.paused and progress.done == ["a", "b"] and held == ["a", "b"], (
+        final = await handle.query(nb.ControlledPipeline.progress)
+    assert strictly_equal((progress.paused, progress.done, held), (True, ["a", "b"], ["a", "b"])), (
         f"a pause sent during b must hold c: expected paused with done ['a', 'b'], got "
         f"{progress!r}, steps run by then {held}"
     )
@@ -109,7 +151,13 @@ async def test_pause_mid_run_holds_the_next_step(t, nb, temporal_client, task_qu
         f"a pause sent during b must hold c, but {scheduled} activities were scheduled while "
         "paused (expected 2: a and b). Wait while paused before EVERY step, not only the first"
     )
-    assert result == ["a:ok", "b:ok", "c:ok", "d:ok"], f"after resume all steps run, got {result!r}"
+    assert strictly_equal(result, ["a:ok", "b:ok", "c:ok", "d:ok"]), (
+        f"after resume all steps run, got {result!r}"
+    )
+    assert strictly_equal((final.done, final.skipped), (["a", "b", "c", "d"], [])), (
+        f"skipping a step already done changes nothing: expected done ['a', 'b', 'c', 'd'] and "
+        f"skipped [], got {final!r}"
+    )
 
 
 @pytest.mark.check(exercise="pause-resume-skip", points=5, hidden=True)
@@ -124,8 +172,8 @@ async def test_hidden_skips_unknown_and_several(t, nb, temporal_client, task_que
         await handle.signal(nb.ControlledPipeline.resume)
         result = await handle.result()
         final = await handle.query(nb.ControlledPipeline.progress)
-    assert (
-        result == ["y:ok", "w:ok"] and final.skipped == ["x", "z"] and final.done == ["y", "w"]
+    assert strictly_equal(
+        (result, final.done, final.skipped), (["y:ok", "w:ok"], ["y", "w"], ["x", "z"])
     ), (
         f"skipping x and z (and an unknown step): expected outputs ['y:ok', 'w:ok'], done "
         f"['y', 'w'], skipped ['x', 'z'] in run order; got {result!r}, {final!r}"

@@ -14,6 +14,8 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 
+from labgrader.checks import assert_equal
+
 EVENTS = [
     {"id": 1, "type": "WorkflowExecutionStarted"},
     {"id": 2, "type": "WorkflowTaskScheduled"},
@@ -31,6 +33,10 @@ EVENTS = [
     {"id": 20, "type": "TimerFired"},
     {"id": 23, "type": "WorkflowExecutionCompleted"},
 ]
+
+
+FRESH = {"status": "running", "completed": {}, "attempts": {}, "failures": [], "signals": []}
+"""A new RunState's fields."""
 
 
 def _fields(state):
@@ -54,11 +60,13 @@ def test_folds_a_whole_history(t, nb):
         "failures": ["GPU lost"],
         "signals": ["pause", "resume"],
     }
-    assert got == expected, (
-        f"rebuild_state(EVENTS) should give {expected}, got {got}. Note that attempts keeps "
-        f"the highest attempt seen (3, then a second call's 2)"
+    assert_equal(
+        got,
+        expected,
+        what="rebuild_state(EVENTS)",
+        hint="Note that attempts keeps the highest attempt seen (3, then a second call's 2).",
     )
-    assert events == EVENTS, "rebuild_state must not modify the events"
+    assert_equal(events, EVENTS, what="rebuild_state must not modify the events")
 
 
 @pytest.mark.check(exercise="rebuild-state", points=4)
@@ -71,7 +79,7 @@ def test_state_as_of_an_earlier_event(t, nb):
         "failures": [],
         "signals": ["pause"],
     }
-    assert got == expected, f"rebuild_state(EVENTS, up_to=12) should give {expected}, got {got}"
+    assert_equal(got, expected, what="rebuild_state(EVENTS, up_to=12)")
 
 
 @pytest.mark.check(exercise="rebuild-state", points=2, hidden=True)
@@ -89,18 +97,23 @@ def test_hidden_failed_runs_and_fresh_state(t, nb):
         {"id": 10, "type": "WorkflowExecutionTimedOut"},
     ]
     got = _fields(nb.rebuild_state(events))
-    assert got["status"] == "failed" and got["failures"] == ["activity timeout"], (
-        f"a timed-out activity and a timed-out workflow: status 'failed', failures "
-        f"['activity timeout'], got {got}"
+    assert_equal(
+        (got["status"], got["failures"]),
+        ("failed", ["activity timeout"]),
+        what="a timed-out activity and a timed-out workflow: (status, failures)",
     )
     for kind in ("WorkflowExecutionFailed", "WorkflowExecutionTerminated"):
         status = nb.rebuild_state([{"id": 1, "type": kind}]).status
-        assert status == "failed", f"{kind} should give status 'failed', got {status!r}"
-    again = _fields(nb.rebuild_state(EVENTS[:1]))
-    assert again == _fields(nb.RunState()), (
-        f"each call starts from a fresh RunState; got {again} after a started event only"
+        assert_equal(status, "failed", what=f"the status after {kind}")
+    assert_equal(
+        _fields(nb.rebuild_state(EVENTS[:1])),
+        FRESH,
+        what="after a started event only",
+        hint="Each call starts from a fresh RunState.",
     )
-    assert _fields(nb.rebuild_state(EVENTS, up_to=0)) == _fields(nb.RunState())
+    assert_equal(
+        _fields(nb.rebuild_state(EVENTS, up_to=0)), FRESH, what="rebuild_state(EVENTS, up_to=0)"
+    )
 
 
 @workflow.defn(name="RebuildCheck", sandboxed=False)
@@ -163,4 +176,4 @@ async def test_hidden_a_real_history_from_the_server(t, nb, temporal_time_skippi
         "failures": [],
         "signals": ["release"],
     }
-    assert got == expected, f"the real history of a run should rebuild as {expected}, got {got}"
+    assert_equal(got, expected, what="the real history of a run, rebuilt")

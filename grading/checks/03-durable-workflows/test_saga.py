@@ -7,9 +7,14 @@ compensation failed, ApplicationError type ``CompensationFailed`` naming them. R
 time-skipping server, so the retry back-off takes no real time.
 """
 
+import re
+
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError
+
+from labgrader.checks import strictly_equal, text
+from orchlab.testing.history import scheduled_activities
 
 
 def _activities(nb, failing, calls):
@@ -26,22 +31,32 @@ def _activities(nb, failing, calls):
     return [make(name) for pair in nb.SAGA_STEPS for name in pair]
 
 
-async def _run(t, nb, client, task_queue, failing, run_id="m-1"):
+def _listed(message, names):
+    """Whether ``message`` lists ``names`` in this order, comma-separated (any spaces)."""
+    pattern = r"\s*,\s*".join(re.escape(name) for name in names)
+    return re.search(rf"(?<![\w-]){pattern}(?![\w-])", message) is not None
+
+
+async def _run(t, nb, client, task_queue, failing, run_id="m-1", timeouts=None):
+    """Run the saga; ``timeouts``, when given, receives (activity, start-to-close s) per call."""
     calls = []
     with t.quiet():
         async with t.worker(
             client, task_queue, [nb.ProvisionSaga], _activities(nb, failing, calls)
         ):
+            handle = await client.start_workflow(
+                nb.ProvisionSaga.run,
+                run_id,
+                id=t.workflow_id(task_queue),
+                task_queue=task_queue,
+                execution_timeout=t.TIMEOUT,
+            )
             try:
-                result = await client.execute_workflow(
-                    nb.ProvisionSaga.run,
-                    run_id,
-                    id=t.workflow_id(task_queue),
-                    task_queue=task_queue,
-                    execution_timeout=t.TIMEOUT,
-                )
+                result = await handle.result()
             except WorkflowFailureError as exc:
                 result = exc
+    if timeouts is not None:
+        timeouts.extend((c.name, c.start_to_close_s) for c in await scheduled_activities(handle))
     return calls, result
 
 
@@ -50,10 +65,10 @@ async def test_all_steps_succeed(t, nb, temporal_time_skipping, task_queue):
     calls, result = await _run(
         t, nb, temporal_time_skipping.client, task_queue, set(), run_id="m-9"
     )
-    assert result == ["reserve_gpu:m-9", "copy_data:m-9", "deploy_endpoint:m-9"], (
+    assert strictly_equal(result, ["reserve_gpu:m-9", "copy_data:m-9", "deploy_endpoint:m-9"]), (
         f"with no failure the saga returns the three step results, got {result!r}"
     )
-    assert calls == ["reserve_gpu", "copy_data", "deploy_endpoint"], (
+    assert strictly_equal(calls, ["reserve_gpu", "copy_data", "deploy_endpoint"]), (
         f"no compensation may run when every step succeeds, calls {calls}"
     )
 
@@ -62,8 +77,9 @@ async def test_all_steps_succeed(t, nb, temporal_time_skipping, task_queue):
 async def test_compensations_run_in_reverse_and_the_failure_propagates(
     t, nb, temporal_time_skipping, task_queue
 ):
+    timeouts = []
     calls, result = await _run(
-        t, nb, temporal_time_skipping.client, task_queue, {"deploy_endpoint"}
+        t, nb, temporal_time_skipping.client, task_queue, {"deploy_endpoint"}, timeouts=timeouts
     )
     expected = [
         "reserve_gpu",
@@ -73,15 +89,20 @@ async def test_compensations_run_in_reverse_and_the_failure_propagates(
         "delete_data",
         "release_gpu",
     ]
-    assert calls == expected, (
+    assert strictly_equal(calls, expected), (
         f"deploy_endpoint fails (2 attempts), then the compensations of copy_data and "
         f"reserve_gpu run in reverse: expected {expected}, got {calls}"
     )
     assert isinstance(result, WorkflowFailureError), (
         f"the workflow must fail with the step's error, it returned {result!r}"
     )
+    names = ["reserve_gpu", "copy_data", "deploy_endpoint", "delete_data", "release_gpu"]
+    assert strictly_equal(timeouts, [(name, 10.0) for name in names]), (
+        f"every step and every compensation runs with a start_to_close_timeout of 10 s; the "
+        f"history shows (activity, start-to-close s) {timeouts}"
+    )
     cause = t.application_error(result)
-    assert cause is not None and "deploy_endpoint failed" in cause.message, (
+    assert cause is not None and "deploy_endpoint failed" in text(cause.message), (
         f"expected the workflow to fail with deploy_endpoint's own error, got {result.cause!r}"
     )
 
@@ -103,16 +124,17 @@ async def test_a_failed_compensation_is_surfaced_and_the_others_still_run(
         "delete_data",
         "release_gpu",
     ]
-    assert calls == expected, (
+    assert strictly_equal(calls, expected), (
         f"delete_data fails 3 times (COMPENSATION_RETRY), then release_gpu must still run: "
         f"expected {expected}, got {calls}"
     )
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type == "CompensationFailed", (
+    assert cause is not None and strictly_equal(cause.type, "CompensationFailed"), (
         f"expected the workflow to fail with ApplicationError type 'CompensationFailed', got "
         f"{result!r} ({getattr(cause, 'type', None)!r})"
     )
-    assert "delete_data" in cause.message and "deploy_endpoint" in cause.message, (
+    message = text(cause.message)
+    assert "delete_data" in message and "deploy_endpoint" in message, (
         f"the message names the failed compensation and the failed step, got {cause.message!r}"
     )
 
@@ -122,11 +144,11 @@ async def test_hidden_first_step_fails_and_two_compensations_fail(
     t, nb, temporal_time_skipping, task_queue
 ):
     calls, result = await _run(t, nb, temporal_time_skipping.client, task_queue, {"reserve_gpu"})
-    assert calls == ["reserve_gpu", "reserve_gpu"], (
+    assert strictly_equal(calls, ["reserve_gpu", "reserve_gpu"]), (
         f"the first step failed: nothing to compensate, calls {calls}"
     )
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type != "CompensationFailed", (
+    assert cause is not None and not strictly_equal(cause.type, "CompensationFailed"), (
         f"with nothing to compensate the step's error propagates, got {result!r}"
     )
     calls, result = await _run(
@@ -137,8 +159,8 @@ async def test_hidden_first_step_fails_and_two_compensations_fail(
         {"deploy_endpoint", "delete_data", "release_gpu"},
     )
     cause = t.application_error(result) if isinstance(result, WorkflowFailureError) else None
-    assert cause is not None and cause.type == "CompensationFailed", f"got {result!r}"
-    assert "delete_data, release_gpu" in cause.message, (
-        f"both failed compensations, in the order they ran: 'delete_data, release_gpu' should "
-        f"be in {cause.message!r}"
+    assert cause is not None and strictly_equal(cause.type, "CompensationFailed"), f"got {result!r}"
+    assert _listed(text(cause.message), ["delete_data", "release_gpu"]), (
+        f"the message names both failed compensations, comma-separated, in the order they ran "
+        f"(delete_data, then release_gpu); got {cause.message!r}"
     )

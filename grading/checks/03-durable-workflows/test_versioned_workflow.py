@@ -10,6 +10,9 @@ import pytest
 from temporalio import workflow
 from temporalio.worker import Replayer
 
+from labgrader.checks import strictly_close, strictly_equal
+from orchlab.testing.history import scheduled_activities
+
 
 @workflow.defn(name="Scoring", sandboxed=False)
 class ScoringV1:
@@ -52,10 +55,15 @@ async def test_new_runs_calibrate(t, nb, temporal_client, task_queue):
             execution_timeout=t.TIMEOUT,
         )
         result = await handle.result()
-    names = [name for name, _ in await t.activity_attempts(handle)]
-    assert names == ["score", "calibrate"] and result == 1.0, (
+    calls = [(c.name, c.start_to_close_s) for c in await scheduled_activities(handle)]
+    names = [name for name, _ in calls]
+    assert strictly_equal(names, ["score", "calibrate"]) and strictly_close(result, 1.0), (
         f"a new run scores then calibrates (raw 1.15 clipped to 1.0): activities {names}, "
         f"result {result!r}"
+    )
+    assert strictly_equal(calls, [("score", 10.0), ("calibrate", 10.0)]), (
+        f"both calls run with a start_to_close_timeout of 10 s; the history shows (activity, "
+        f"start-to-close s) {calls}"
     )
 
 
@@ -77,7 +85,7 @@ async def test_hidden_replay_of_a_version_two_history(t, nb, temporal_client, ta
         result = await temporal_client.execute_workflow(
             nb.Scoring.run, [-3.0, 1.0], id=wid, task_queue=task_queue, execution_timeout=t.TIMEOUT
         )
-    assert result == 0.0, f"raw -1.0 calibrates to 0.0, got {result!r}"
+    assert strictly_close(result, 0.0), f"raw -1.0 calibrates to 0.0, got {result!r}"
     history = await temporal_client.get_workflow_handle(wid).fetch_history()
     error = await _replays(nb, history)
     assert error is None, f"a version-2 history must replay on version 2: {error!r}"

@@ -4,7 +4,11 @@ Contract: deny by default, the first failing rule's reason: unknown action, no r
 team (admin exempt), clearance (unknown clearance below all, unknown sensitivity restricted).
 """
 
+import re
+
 import pytest
+
+from labgrader.checks import assert_equal, assert_type
 
 ANA = {"id": "ana", "roles": ["data-scientist"], "team": "fraud", "clearance": "confidential"}
 
@@ -13,20 +17,32 @@ def _wf(team="fraud", sensitivity="internal"):
     return {"workflow": "Train", "team": team, "sensitivity": sensitivity}
 
 
+def _decision(nb, principal, action, resource):
+    """``authorize``'s answer, checked to be a (bool, str) tuple."""
+    got = nb.authorize(principal, action, resource)
+    what = f"authorize({principal['id']!r} {principal['roles']}, {action!r}, {resource})"
+    assert_type(got, tuple, what=what)
+    assert len(got) == 2, f"{what}: expected (allowed, reason), got {got!r}"
+    assert_type(got[0], bool, what=f"{what}[0]")
+    assert_type(got[1], str, what=f"{what}[1]")
+    return got
+
+
 def _word(result):
-    return result[1].split(" ")[0].rstrip(":")
+    """The reason's first word: up to a space or a colon (``clearance: ...``)."""
+    return re.match(r"[^\s:]*", result[1]).group()
 
 
 @pytest.mark.check(exercise="abac-authorize", points=5)
 def test_worked_example(nb):
-    got = nb.authorize(ANA, "start", _wf(sensitivity="confidential"))
-    assert got == (True, "allowed"), f"ana may start a confidential fraud workflow; got {got!r}"
-    got = nb.authorize(ANA, "cancel", _wf())
+    got = _decision(nb, ANA, "start", _wf(sensitivity="confidential"))
+    assert_equal(got, (True, "allowed"), what="ana may start a confidential fraud workflow")
+    got = _decision(nb, ANA, "cancel", _wf())
     assert got[0] is False and _word(got) == "no", (
         f"a data-scientist has no role allowing cancel: expected (False, 'no role ...'), "
         f"got {got!r}"
     )
-    got = nb.authorize(ANA, "start", _wf(sensitivity="restricted"))
+    got = _decision(nb, ANA, "start", _wf(sensitivity="restricted"))
     assert got[0] is False and _word(got) == "clearance", (
         f"clearance confidential is below restricted: expected (False, 'clearance ...'), "
         f"got {got!r}"
@@ -51,7 +67,7 @@ def test_hidden_least_privilege(nb):
         ),
     ]  # fmt: skip
     for principal, action, resource, word in cases:
-        got = nb.authorize(principal, action, resource)
+        got = _decision(nb, principal, action, resource)
         assert got[0] is False and _word(got) == word, (
             f"{principal['roles']} / clearance {principal['clearance']!r} doing {action!r} on "
             f"{resource}: expected (False, '{word} ...'), got {got!r}"
@@ -66,7 +82,7 @@ def test_hidden_least_privilege(nb):
         ({**ANA, "roles": ["release-manager"]}, "approve", _wf(sensitivity="confidential")),
     ]  # fmt: skip
     for principal, action, resource in allowed:
-        got = nb.authorize(principal, action, resource)
-        assert got == (True, "allowed"), (
-            f"{principal['roles']} doing {action!r} on {resource} is allowed; got {got!r}"
+        got = _decision(nb, principal, action, resource)
+        assert_equal(
+            got, (True, "allowed"), what=f"{principal['roles']} doing {action!r} on {resource}"
         )

@@ -7,8 +7,11 @@ time-skipping server, so a timeout of days takes no real time.
 """
 
 import asyncio
+from datetime import timedelta
 
 import pytest
+
+from labgrader.checks import strictly_equal
 
 
 async def _start(t, nb, client, task_queue, ask):
@@ -28,12 +31,18 @@ async def test_worked_example(t, nb, temporal_time_skipping, task_queue):
         await handle.signal(nb.ModelApproval.decide, nb.Vote("raj", True, "fine"))
         result = await asyncio.wait_for(handle.result(), 20)
         after = await handle.query(nb.ModelApproval.status)
-    assert before == "waiting", f"before any vote the status is 'waiting', got {before!r}"
-    assert (result.outcome, result.approver, result.ignored) == ("approved", "raj", ["ana"]), (
+    assert strictly_equal(before, "waiting"), (
+        f"before any vote the status is 'waiting', got {before!r}"
+    )
+    assert strictly_equal(
+        (result.outcome, result.approver, result.ignored), ("approved", "raj", ["ana"])
+    ), (
         f"the requester's vote is ignored and raj's approval decides: expected "
         f"ApprovalResult('approved', 'raj', ['ana']), got {result!r}"
     )
-    assert after == "approved", f"after approval the status is 'approved', got {after!r}"
+    assert strictly_equal(after, "approved"), (
+        f"after approval the status is 'approved', got {after!r}"
+    )
 
 
 @pytest.mark.check(exercise="approval-workflow", points=3)
@@ -42,9 +51,18 @@ async def test_times_out(t, nb, temporal_time_skipping, task_queue):
     async with t.worker(client, task_queue, [nb.ModelApproval]):
         ask = nb.ApprovalAsk("fraud v8 -> prod", "ana", ["raj"], 2 * 86400)
         handle = await _start(t, nb, client, task_queue, ask)
+        # Skip the server's clock to an hour before the deadline: the approval still waits.
+        await temporal_time_skipping.sleep(timedelta(days=1, hours=23))
+        early = await handle.query(nb.ModelApproval.status)
         result = await asyncio.wait_for(handle.result(), 20)
         status = await handle.query(nb.ModelApproval.status)
-    assert (result.outcome, result.approver) == ("timed-out", None) and status == "timed-out", (
+    assert strictly_equal(early, "waiting"), (
+        f"one hour before the 2-day timeout the approval still waits (status 'waiting'), got "
+        f"{early!r}. Likely cause: a timeout other than ask.timeout_s"
+    )
+    assert strictly_equal(
+        (result.outcome, result.approver, status), ("timed-out", None, "timed-out")
+    ), (
         f"with no vote within 2 days the run returns ApprovalResult('timed-out', None) and the "
         f"status is 'timed-out'; got {result!r}, status {status!r}. Use workflow.wait_condition "
         f"with timeout= and catch asyncio.TimeoutError"
@@ -65,11 +83,11 @@ async def test_hidden_strangers_rejection_and_first_vote(t, nb, temporal_time_sk
         ):
             await handle.signal(nb.ModelApproval.decide, vote)
         result = await asyncio.wait_for(handle.result(), 20)
-    assert (result.outcome, result.approver) == ("rejected", "omar"), (
+    assert strictly_equal((result.outcome, result.approver), ("rejected", "omar")), (
         f"omar's rejection is the first valid vote (mallory is no approver, kim is the "
         f"requester even though listed); expected outcome 'rejected' by 'omar', got {result!r}"
     )
-    assert result.ignored == ["mallory", "kim"], (
+    assert strictly_equal(result.ignored, ["mallory", "kim"]), (
         f"ignored lists the invalid voters in arrival order, not the later valid vote: "
         f"expected ['mallory', 'kim'], got {result.ignored!r}"
     )
@@ -78,7 +96,25 @@ async def test_hidden_strangers_rejection_and_first_vote(t, nb, temporal_time_sk
         handle = await _start(t, nb, client, task_queue, ask)
         await handle.signal(nb.ModelApproval.decide, nb.Vote("kim", True))
         result = await asyncio.wait_for(handle.result(), 20)
-    assert (result.outcome, result.ignored) == ("timed-out", ["kim"]), (
+    assert strictly_equal((result.outcome, result.ignored), ("timed-out", ["kim"])), (
         f"only an ignored vote before the 600 s timeout: expected 'timed-out' with ignored "
         f"['kim'], got {result!r}"
+    )
+    async with t.worker(client, task_queue, [nb.ModelApproval]):
+        ask = nb.ApprovalAsk("churn v4 -> prod", "kim", ["omar"], 600)
+        # Signal-with-start: the vote is delivered before run has started executing.
+        handle = await client.start_workflow(
+            nb.ModelApproval.run,
+            ask,
+            id=t.workflow_id(task_queue),
+            task_queue=task_queue,
+            start_signal="decide",
+            start_signal_args=[nb.Vote("omar", True, "sent with the start")],
+        )
+        result = await asyncio.wait_for(handle.result(), 20)
+    assert strictly_equal(
+        (result.outcome, result.approver, result.ignored), ("approved", "omar", [])
+    ), (
+        f"a vote that arrives before run starts is kept and judged then: omar's approval "
+        f"(sent with the start) decides; got {result!r}"
     )

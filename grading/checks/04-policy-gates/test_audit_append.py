@@ -9,6 +9,8 @@ import hashlib
 
 import pytest
 
+from labgrader.checks import assert_equal
+
 
 def _expected(nb, seq, actor, action, data, prev):
     body = {"seq": seq, "actor": actor, "action": action, "data": data, "prev": prev}
@@ -20,13 +22,11 @@ def test_worked_example(nb):
     chain = []
     first = nb.append_record(chain, "ci", "gate", {"allow": True})
     want = _expected(nb, 1, "ci", "gate", {"allow": True}, nb.GENESIS)
-    assert first == want, f"the first record should be {want!r}, got {first!r}"
+    assert_equal(first, want, what="the first record")
     second = nb.append_record(chain, "raj", "approve", {"subject": "fraud v7"})
     want2 = _expected(nb, 2, "raj", "approve", {"subject": "fraud v7"}, want["hash"])
-    assert second == want2, (
-        f"the second record links to the first's hash: expected {want2!r}, got {second!r}"
-    )
-    assert chain == [want, want2], f"both records are appended to the chain; got {chain!r}"
+    assert_equal(second, want2, what="the second record (it links to the first's hash)")
+    assert_equal(chain, [want, want2], what="the chain (both records appended)")
 
 
 @pytest.mark.check(exercise="audit-append", points=5, hidden=True)
@@ -36,11 +36,13 @@ def test_hidden_longer_chain_and_copies(nb):
     for i, actor in enumerate(["ci", "ana", "raj", "ci", "lee"], start=1):
         record = nb.append_record(chain, actor, f"step-{i}", data)
         want = _expected(nb, i, actor, f"step-{i}", copy.deepcopy(data), prev)
-        assert record == want, f"record {i}: expected {want!r}, got {record!r}"
+        assert_equal(record, want, what=f"record {i}")
         prev = want["hash"]
     data["env"] = "dev"
-    assert chain[0]["data"]["env"] == "prod", (
-        "the record keeps a copy of data (dict(data)): changing the caller's dict afterwards "
-        "must not change the record"
+    assert_equal(
+        chain[0]["data"]["env"],
+        "prod",
+        what="record 1's data after the caller changed its dict",
+        hint="The record keeps a copy of data (dict(data)).",
     )
     assert len({r["hash"] for r in chain}) == 5, "every record's hash differs (prev differs)"

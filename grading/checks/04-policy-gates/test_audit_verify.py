@@ -9,6 +9,8 @@ import hashlib
 
 import pytest
 
+from labgrader.checks import assert_equal
+
 
 def _chain(nb, n):
     chain, prev = [], nb.GENESIS
@@ -27,39 +29,48 @@ def _rehash(nb, record):
 @pytest.mark.check(exercise="audit-verify", points=5)
 def test_worked_example(nb):
     chain = _chain(nb, 4)
-    assert nb.verify_chain(copy.deepcopy(chain)) is None, "an intact chain verifies: None"
+    assert_equal(nb.verify_chain(copy.deepcopy(chain)), None, what="an intact chain")
     edited = copy.deepcopy(chain)
     edited[1]["data"]["i"] = 99
-    got = nb.verify_chain(edited)
-    assert got == 2, f"record 2's data was edited: expected 2, got {got!r}"
-    got = nb.verify_chain(copy.deepcopy(chain[1:]))
-    assert got == 1, f"record 1 was deleted: the record now first is bad, expected 1, got {got!r}"
+    assert_equal(nb.verify_chain(edited), 2, what="record 2's data edited")
+    assert_equal(
+        nb.verify_chain(copy.deepcopy(chain[1:])),
+        1,
+        what="record 1 deleted",
+        hint="The record now first is bad.",
+    )
 
 
 @pytest.mark.check(exercise="audit-verify", points=5, hidden=True)
 def test_hidden_forged_and_reordered(nb):
     chain = _chain(nb, 6)
-    assert nb.verify_chain([]) is None, "an empty chain is intact"
+    assert_equal(nb.verify_chain([]), None, what="an empty chain (intact)")
     middle = copy.deepcopy(chain[:3] + chain[4:])
-    got = nb.verify_chain(middle)
-    assert got == 4, f"record 4 of 6 deleted: the record in its place (4) is bad; got {got!r}"
+    assert_equal(
+        nb.verify_chain(middle),
+        4,
+        what="record 4 of 6 deleted",
+        hint="The record in its place (4) is bad.",
+    )
     forged = copy.deepcopy(chain)
     forged[2]["actor"] = "mallory"
     _rehash(nb, forged[2])
-    got = nb.verify_chain(forged)
-    assert got == 4, (
-        f"record 3 edited and re-hashed: it looks valid, but record 4's prev no longer matches; "
-        f"expected 4, got {got!r}. Likely cause: prev links not checked"
+    assert_equal(
+        nb.verify_chain(forged),
+        4,
+        what="record 3 edited and re-hashed",
+        hint="It looks valid, but record 4's prev no longer matches. Likely cause: prev links "
+        "not checked.",
     )
     swapped = copy.deepcopy([chain[0], chain[2], chain[1], *chain[3:]])
-    assert nb.verify_chain(swapped) == 2, "records 2 and 3 swapped: position 2 is bad"
+    assert_equal(nb.verify_chain(swapped), 2, what="records 2 and 3 swapped")
     extra = copy.deepcopy(chain)
     extra[4]["note"] = "added"
-    assert nb.verify_chain(extra) == 5, "a key added to record 5 changes its hash: 5 is bad"
+    assert_equal(nb.verify_chain(extra), 5, what="a key added to record 5 (it changes its hash)")
     resequenced = copy.deepcopy(chain)
     resequenced[5]["seq"] = 9
     _rehash(nb, resequenced[5])
-    assert nb.verify_chain(resequenced) == 6, "record 6 with seq 9 is bad (seq must be 6)"
+    assert_equal(nb.verify_chain(resequenced), 6, what="record 6 with seq 9 (seq must be 6)")
     broken = copy.deepcopy(chain)
     del broken[2]["prev"]
-    assert nb.verify_chain(broken) == 3, "record 3 lacks 'prev': malformed, 3 is bad"
+    assert_equal(nb.verify_chain(broken), 3, what="record 3 lacks 'prev' (malformed)")

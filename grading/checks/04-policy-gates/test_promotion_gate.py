@@ -5,7 +5,11 @@ missing / accuracy below; approval required; four-eyes), each starting with its 
 ``allow`` exactly when there are none.
 """
 
+import re
+
 import pytest
+
+from labgrader.checks import assert_type, strictly_equal
 
 GOOD = {
     "source": "staging",
@@ -16,26 +20,35 @@ GOOD = {
 }
 
 
+def _decide(nb, request):
+    """``promotion_decision``'s answer, checked to be a GateDecision with a bool and strs."""
+    got = nb.promotion_decision(request)
+    assert_type(got, nb.GateDecision, what="promotion_decision(...)")
+    assert_type(got.allow, bool, what="promotion_decision(...).allow")
+    assert_type(got.reasons, list, what="promotion_decision(...).reasons")
+    for reason in got.reasons:
+        assert_type(reason, str, what="each reason")
+    return got
+
+
 def _starts(decision):
-    return sorted(reason.split(" ")[0].rstrip(":") for reason in decision.reasons)
+    """The first word of each reason, in order: up to a space or a colon (``four-eyes: ...``)."""
+    return [re.match(r"[^\s:]*", reason).group() for reason in decision.reasons]
 
 
 @pytest.mark.check(exercise="promotion-gate", points=5)
 def test_worked_example(nb):
-    ok = nb.promotion_decision(dict(GOOD))
-    assert ok.allow is True and ok.reasons == [], (
+    ok = _decide(nb, dict(GOOD))
+    assert ok.allow is True and strictly_equal(ok.reasons, []), (
         f"a staging -> prod promotion with accuracy 0.95 approved by someone else is allowed; "
         f"got {ok!r}"
     )
-    bad = nb.promotion_decision(
-        {"source": "dev", "target": "prod", "metrics": {}, "requested_by": "ana"}
-    )
-    got = [reason.split(" ")[:3] for reason in bad.reasons]
+    bad = _decide(nb, {"source": "dev", "target": "prod", "metrics": {}, "requested_by": "ana"})
     assert bad.allow is False and len(bad.reasons) == 3, (
         f"dev -> prod without accuracy or approval fails three rules (one step, accuracy "
         f"missing, approval required); got {bad!r}. Likely cause: stopping at the first reason"
     )
-    assert [g[0] for g in got] == ["one", "accuracy", "approval"], (
+    assert strictly_equal(_starts(bad), ["one", "accuracy", "approval"]), (
         f"reasons should start 'one step at a time', 'accuracy missing', 'approval required', "
         f"in rule order; got {bad.reasons!r}"
     )
@@ -46,12 +59,13 @@ def test_worked_example(nb):
 
 @pytest.mark.check(exercise="promotion-gate", points=5, hidden=True)
 def test_hidden_other_rules(nb):
-    selfish = nb.promotion_decision({**GOOD, "approval": {"approved": True, "approver": "ana"}})
-    assert selfish.allow is False and [r.split(" ")[0] for r in selfish.reasons] == ["four-eyes"], (
+    selfish = _decide(nb, {**GOOD, "approval": {"approved": True, "approver": "ana"}})
+    assert selfish.allow is False and strictly_equal(_starts(selfish), ["four-eyes"]), (
         f"an approval by the requester is denied with one 'four-eyes ...' reason; got {selfish!r}"
     )
-    low = nb.promotion_decision(
-        {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.79}, "requested_by": "ci"}
+    low = _decide(
+        nb,
+        {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.79}, "requested_by": "ci"},
     )
     assert low.allow is False and len(low.reasons) == 1, (
         f"accuracy 0.79 for staging (needs 0.8) gives one reason; got {low!r}"
@@ -59,22 +73,24 @@ def test_hidden_other_rules(nb):
     assert low.reasons[0].startswith("accuracy below"), (
         f"expected 'accuracy below ...', got {low.reasons!r}"
     )
-    edge = nb.promotion_decision(
-        {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.8}, "requested_by": "ci"}
+    edge = _decide(
+        nb,
+        {"source": "dev", "target": "staging", "metrics": {"accuracy": 0.8}, "requested_by": "ci"},
     )
     assert edge.allow is True, f"accuracy exactly 0.8 meets the staging minimum; got {edge!r}"
-    boolean = nb.promotion_decision(
-        {"source": "dev", "target": "staging", "metrics": {"accuracy": True}, "requested_by": "ci"}
+    boolean = _decide(
+        nb,
+        {"source": "dev", "target": "staging", "metrics": {"accuracy": True}, "requested_by": "ci"},
     )
     assert boolean.allow is False and boolean.reasons[0].startswith("accuracy missing"), (
         f"accuracy True is not a number: 'accuracy missing ...'; got {boolean!r}. "
         f"Likely cause: bool is a subclass of int"
     )
-    unknown = nb.promotion_decision(
+    unknown = _decide(nb,
         {"source": "qa", "target": "prod", "metrics": {"accuracy": 0.99}, "requested_by": "ana",
          "approval": {"approved": "yes", "approver": "raj"}}
     )  # fmt: skip
-    assert [r.split(" ")[0] for r in unknown.reasons] == ["unknown", "approval"], (
+    assert strictly_equal(_starts(unknown), ["unknown", "approval"]), (
         f"source 'qa' is unknown (and no step rule then), and approved='yes' is not True: "
         f"expected reasons 'unknown environment ...', 'approval required ...'; got {unknown!r}"
     )

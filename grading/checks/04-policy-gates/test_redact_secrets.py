@@ -9,6 +9,8 @@ import copy
 
 import pytest
 
+from labgrader.checks import assert_equal
+
 
 @pytest.mark.check(exercise="redact-secrets", points=5)
 def test_worked_example(nb):
@@ -17,8 +19,8 @@ def test_worked_example(nb):
     before = copy.deepcopy(value)
     got = nb.redact(value, ["hunter22"])
     want = {"url": "postgres://ml:***@db/features", "DB_PASSWORD": "***", "rows": [1, "***!"]}
-    assert got == want, f"expected {want!r}, got {got!r}"
-    assert value == before, "redact returns a copy; the input must not change"
+    assert_equal(got, want, what="redact(value, ['hunter22'])")
+    assert_equal(value, before, what="the input after redact", hint="redact returns a copy.")
 
 
 @pytest.mark.check(exercise="redact-secrets", points=5, hidden=True)
@@ -34,10 +36,13 @@ def test_hidden_nesting_keys_and_order(nb):
         {"Api_Key": "***", "auth": {"refresh_token": "***", "user": "sam"}, 7: None},
         ["tok", 3.5, ("***",)],
     )
-    assert got == want, (
-        f"expected {want!r}, got {got!r}. Likely causes: secrets not replaced longest first, "
-        f"key names compared case-sensitively, a tuple turned into a list, or short secrets "
-        f"(under 4 characters) masked"
+    assert_equal(
+        got,
+        want,
+        what="redact(value, ['abc', 'abcd', 'abcd-prod-key'])",
+        hint="Likely causes: secrets not replaced longest first, key names compared "
+        "case-sensitively, a tuple turned into a list, or short secrets (under 4 characters) "
+        "masked.",
     )
-    assert type(got) is tuple and type(got[2][2]) is tuple, "tuples stay tuples"
-    assert nb.redact(42, ["4242"]) == 42 and nb.redact("nothing", []) == "nothing"
+    assert_equal(nb.redact(42, ["4242"]), 42, what="redact(42, ['4242'])")
+    assert_equal(nb.redact("nothing", []), "nothing", what="redact('nothing', [])")

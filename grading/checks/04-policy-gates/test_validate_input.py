@@ -7,6 +7,8 @@ no NUL), epochs (int 1..100, not bool), owner (non-empty str); else a copy.
 
 import pytest
 
+from labgrader.checks import assert_equal, strictly_equal
+
 OK = {"dataset": "wine/v3.parquet", "epochs": 5, "owner": "ana"}
 
 
@@ -20,15 +22,17 @@ def _field(nb, payload, **kwargs):
 
 @pytest.mark.check(exercise="validate-input", points=5)
 def test_worked_example(nb):
-    got = nb.validate_train_request(dict(OK))
-    assert got == OK, f"a valid request is returned as it is; got {got!r}"
+    payload = dict(OK)
+    got = nb.validate_train_request(payload)
+    assert_equal(got, OK, what="a valid request (returned as it is)")
+    assert got is not payload, "a valid request is returned as a copy, not the caller's dict"
     for payload, field in (
         ({**OK, "dataset": "../../etc/passwd"}, "dataset"),
         ({**OK, "epochs": "5"}, "epochs"),
         ({**OK, "gpu": 8}, "gpu"),
     ):
         got = _field(nb, payload)
-        assert got == field, (
+        assert strictly_equal(got, field), (
             f"{payload!r} should raise InputError naming {field!r}; got field {got!r} "
             f"(None: nothing raised)"
         )
@@ -56,10 +60,12 @@ def test_hidden_other_bad_inputs(nb):
     ]
     for payload, field in cases:
         got = _field(nb, payload)
-        assert got == field, (
+        assert strictly_equal(got, field), (
             f"{str(payload)[:80]!r} should raise InputError naming {field!r}; got {got!r} "
             f"(None: nothing raised)"
         )
     for fine in ({**OK, "dataset": "v1..2.csv", "epochs": 100}, {**OK, "epochs": 1}):
         assert _field(nb, fine) is None, f"{fine!r} is valid; it was rejected"
-    assert _field(nb, dict(OK), max_bytes=20) == "(payload)", "max_bytes=20 is exceeded"
+    assert strictly_equal(_field(nb, dict(OK), max_bytes=20), "(payload)"), (
+        "max_bytes=20 is exceeded"
+    )

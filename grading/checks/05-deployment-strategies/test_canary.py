@@ -7,6 +7,8 @@ set_traffic(0), (0, value) recorded, stop, rolled_back/0; else promoted/100.
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 class Scripted:
     """A metric source scripted by traffic share, recording every read."""
@@ -28,9 +30,9 @@ def _run(nb, values, threshold, steps=None):
 
 
 def _assert_run(run, splits, reads, status, final, timeline, expected_splits, context):
-    got = (run.status, run.final_traffic, list(run.timeline), splits, reads)
+    got = (run.status, run.final_traffic, run.timeline, splits, reads)
     want = (status, final, timeline, expected_splits, [p for p, _ in timeline if p != 0])
-    assert got == want, (
+    assert strictly_equal(got, want), (
         f"{context}: expected (status, final_traffic, timeline, set_traffic calls, metric reads) "
         f"= {want}, got {got}. Likely cause: traffic not sent back to 0 on a breach, steps taken "
         f"after the breach, the metric read more than once per step, or '>=' instead of '>'"
@@ -71,4 +73,6 @@ def test_hidden_invalid_steps_touch_nothing(nb):
         splits = []
         with pytest.raises(ValueError):
             nb.canary_rollout(lambda p: 0.0, 1.0, steps=steps, set_traffic=splits.append)
-        assert splits == [], f"steps {steps}: ValueError must come before any traffic change"
+        assert strictly_equal(splits, []), (
+            f"steps {steps}: ValueError must come before any traffic change"
+        )

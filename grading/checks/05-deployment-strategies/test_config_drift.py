@@ -8,6 +8,8 @@ import copy
 
 import pytest
 
+from labgrader.checks import assert_equal
+
 DECLARED = {"serving": {"replicas": 4, "memory": "4Gi"}, "model": {"name": "fraud"}}
 LIVE = {"serving": {"replicas": 2, "memory": "4Gi"}, "model": {"name": "fraud", "shadow": True}}
 
@@ -15,12 +17,16 @@ LIVE = {"serving": {"replicas": 2, "memory": "4Gi"}, "model": {"name": "fraud", 
 def _assert_drift(nb, declared, live, expected, ignore=()):
     before = copy.deepcopy((declared, live))
     got = nb.drift_keys(declared, live, ignore)
-    assert got == expected, (
-        f"drift_keys({declared!r}, {live!r}, ignore={list(ignore)!r}): expected {expected!r}, "
-        f"got {got!r}. Likely cause: not flattening nested dicts to dotted keys, missing the keys "
-        f"present on one side only, or not sorting"
+    assert_equal(
+        got,
+        expected,
+        what=f"drift_keys({declared!r}, {live!r}, ignore={list(ignore)!r})",
+        hint="Likely cause: not flattening nested dicts to dotted keys, missing the keys present "
+        "on one side only, or not sorting.",
     )
-    assert (declared, live) == before, "drift_keys changed its inputs; it must only read them"
+    assert_equal(
+        (declared, live), before, what="the inputs after drift_keys", hint="It must only read them."
+    )
 
 
 @pytest.mark.check(exercise="config-drift", points=3)

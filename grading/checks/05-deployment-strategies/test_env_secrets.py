@@ -9,6 +9,8 @@ import copy
 
 import pytest
 
+from labgrader.checks import assert_equal, text
+
 STORE = {"prod/db-password": "s3cr3t", "dev/db-password": "devpass", "prod/api-token": "tok-9"}
 
 
@@ -18,11 +20,16 @@ def test_resolves_nested_references(nb):
     before = copy.deepcopy(config)
     got = nb.resolve_secrets(config, "prod", STORE)
     expected = {"db": {"user": "scorer", "password": "s3cr3t"}, "replicas": 4}
-    assert got == expected, (
-        f"resolve_secrets({config!r}, 'prod', store): expected {expected!r}, got {got!r}. Likely "
-        f"cause: nested dicts not walked, or the store read with the wrong key ('<env>/<name>')"
+    assert_equal(
+        got,
+        expected,
+        what=f"resolve_secrets({config!r}, 'prod', store)",
+        hint="Likely cause: nested dicts not walked, or the store read with the wrong key "
+        "('<env>/<name>').",
     )
-    assert config == before, "resolve_secrets changed its input config; build a new dict"
+    assert_equal(
+        config, before, what="the input config after resolve_secrets", hint="Build a new dict."
+    )
 
 
 @pytest.mark.check(exercise="env-secrets", points=3)
@@ -30,7 +37,7 @@ def test_other_environment_refused(nb):
     config = {"db": {"password": "secret://prod/db-password"}}
     with pytest.raises(PermissionError) as info:
         nb.resolve_secrets(config, "dev", STORE)
-    message = str(info.value)
+    message = text(info.value, what="the PermissionError's message")
     for part in ("db.password", "prod", "dev"):
         assert part in message, (
             f"a dev deployment reading a prod secret should raise PermissionError naming the "
@@ -43,14 +50,17 @@ def test_other_environment_refused(nb):
 def test_hidden_missing_secret_and_deep_nesting(nb):
     with pytest.raises(KeyError) as info:
         nb.resolve_secrets({"x": {"y": "secret://dev/missing"}}, "dev", STORE)
-    assert "secret://dev/missing" in str(info.value), (
+    assert "secret://dev/missing" in text(info.value, what="the KeyError's message"), (
         f"a missing secret should raise KeyError naming the reference; got {info.value!r}"
     )
     config = {"a": {"b": {"c": "secret://dev/db-password", "d": ["secret://x"]}}, "e": None}
     got = nb.resolve_secrets(config, "dev", STORE)
     expected = {"a": {"b": {"c": "devpass", "d": ["secret://x"]}}, "e": None}
-    assert got == expected, (
-        f"expected {expected!r}, got {got!r} (lists are values, kept as they are)"
+    assert_equal(
+        got,
+        expected,
+        what="resolve_secrets of a deeply nested config",
+        hint="Lists are values, kept as they are.",
     )
 
 
@@ -65,7 +75,7 @@ def test_hidden_refused_before_reading_the_store(nb):
 
     with pytest.raises(PermissionError) as info:
         nb.resolve_secrets({"partner": {"token": "secret://prod/api-token"}}, "staging", Store())
-    message = str(info.value)
+    message = text(info.value, what="the PermissionError's message")
     assert "partner.token" in message and "staging" in message, (
         f"expected a PermissionError naming 'partner.token' and 'staging', got {message!r}"
     )

@@ -7,6 +7,8 @@ resources.cpu and resources.memory present and non-empty. Sorted field names, ea
 
 import pytest
 
+from labgrader.checks import assert_equal
+
 GOOD = {
     "env": "prod",
     "image": "fraud:1.8.0",
@@ -16,9 +18,11 @@ GOOD = {
 
 
 def _assert_violations(nb, spec, expected, cause):
-    got = nb.iac_violations(spec)
-    assert got == expected, (
-        f"iac_violations({spec!r}): expected {expected!r}, got {got!r}. Likely cause: {cause}"
+    assert_equal(
+        nb.iac_violations(spec),
+        expected,
+        what=f"iac_violations({spec!r})",
+        hint=f"Likely cause: {cause}.",
     )
 
 

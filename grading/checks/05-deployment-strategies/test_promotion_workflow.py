@@ -15,7 +15,11 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import Worker
+
+from labgrader.checks import strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 BUILD_ID = "orchlab-lab05-checks"
 
@@ -62,7 +66,7 @@ def _outcome(result):
 
 async def _until_staging(nb, handle):
     async def poll():
-        while await handle.query(nb.Promotion.reached) != "staging":
+        while not strictly_equal(await handle.query(nb.Promotion.reached), "staging"):
             await asyncio.sleep(0.05)
 
     try:
@@ -91,12 +95,19 @@ async def test_approved_promotion_reaches_prod(nb, temporal_client, task_queue):
         await handle.signal(nb.Promotion.approve, "ana")
         result = await handle.result()
         reached = await handle.query(nb.Promotion.reached)
-    assert _outcome(result) == ("promoted", "prod", "ana"), (
+    timeouts = [(c.name, c.start_to_close_s) for c in await scheduled_activities(handle)]
+    assert strictly_equal(_outcome(result), ("promoted", "prod", "ana")), (
         f"gates passing and approve('ana') should return PromotionOutcome('promoted', 'prod', "
         f"'ana'); got {result!r}"
     )
-    assert reached == "prod", f"after the promotion reached() says 'prod', got {reached!r}"
-    assert calls == [("staging", "1.8.0"), ("prod", "1.8.0")], (
+    assert strictly_equal(reached, "prod"), (
+        f"after the promotion reached() says 'prod', got {reached!r}"
+    )
+    assert strictly_equal(timeouts, [("run_gate", 10.0)] * 2), (
+        f"each gate runs with a start_to_close_timeout of 10 s; the history shows (activity, "
+        f"start-to-close s) {timeouts}"
+    )
+    assert strictly_equal(calls, [("staging", "1.8.0"), ("prod", "1.8.0")]), (
         f"expected the gates run for staging then prod, each once; got {calls}"
     )
 
@@ -114,11 +125,13 @@ async def test_failed_staging_gate_blocks_in_dev(nb, temporal_client, task_queue
             task_queue=task_queue,
             execution_timeout=timedelta(seconds=30),
         )
-    assert _outcome(result) == ("blocked", "dev", "staging"), (
+    assert strictly_equal(_outcome(result), ("blocked", "dev", "staging")), (
         f"a failing staging gate returns PromotionOutcome('blocked', 'dev', 'staging') at once; "
         f"got {result!r}"
     )
-    assert calls == [("staging", "1.8.1")], f"only the staging gate should run; got {calls}"
+    assert strictly_equal(calls, [("staging", "1.8.1")]), (
+        f"only the staging gate should run; got {calls}"
+    )
 
 
 @pytest.mark.check(exercise="promotion-workflow", points=4)
@@ -131,8 +144,16 @@ async def test_approval_expires(nb, temporal_time_skipping, task_queue):
             id=_id(task_queue),
             task_queue=task_queue,
         )
+        # Skip the server's clock to an hour before the deadline: the run still waits.
+        await temporal_time_skipping.sleep(timedelta(days=1, hours=23))
+        await handle.query(nb.Promotion.reached)  # the run has handled what happened so far
+        early = (await handle.describe()).status
         result = await asyncio.wait_for(handle.result(), 20)
-    assert _outcome(result) == ("expired", "staging", ""), (
+    assert strictly_equal(early, WorkflowExecutionStatus.RUNNING), (
+        f"one hour before the 2-day approval timeout the run still waits for a decision; it "
+        f"had ended ({early!r}). Likely cause: a timeout other than approval_timeout_s"
+    )
+    assert strictly_equal(_outcome(result), ("expired", "staging", "")), (
         f"with no decision within 2 days the run returns PromotionOutcome('expired', 'staging', "
         f"''); got {result!r}. Use workflow.wait_condition with timeout= and catch "
         f"asyncio.TimeoutError"
@@ -152,12 +173,12 @@ async def test_hidden_failed_prod_gate_asks_nobody(nb, temporal_time_skipping, t
             ),
             20,
         )
-    assert _outcome(result) == ("blocked", "staging", "prod"), (
+    assert strictly_equal(_outcome(result), ("blocked", "staging", "prod")), (
         f"a failing prod gate returns PromotionOutcome('blocked', 'staging', 'prod') without "
         f"waiting for an approval; got {result!r}. Likely cause: the prod gate skipped, or the "
         f"approval awaited before it"
     )
-    assert calls == [("staging", "2.0.0"), ("prod", "2.0.0")], f"gates run: {calls}"
+    assert strictly_equal(calls, [("staging", "2.0.0"), ("prod", "2.0.0")]), f"gates run: {calls}"
 
 
 @pytest.mark.check(exercise="promotion-workflow", points=3, hidden=True)
@@ -173,7 +194,7 @@ async def test_hidden_first_decision_wins(nb, temporal_time_skipping, task_queue
         await handle.signal(nb.Promotion.reject, "drift 0.31 on amount")
         await handle.signal(nb.Promotion.approve, "bob")
         result = await asyncio.wait_for(handle.result(), 20)
-    assert _outcome(result) == ("rejected", "staging", "drift 0.31 on amount"), (
+    assert strictly_equal(_outcome(result), ("rejected", "staging", "drift 0.31 on amount")), (
         f"reject('drift 0.31 on amount') came first and wins: PromotionOutcome('rejected', "
         f"'staging', 'drift 0.31 on amount'); got {result!r}"
     )

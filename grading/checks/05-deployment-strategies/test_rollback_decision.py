@@ -7,12 +7,14 @@ Contract: fewer than ``window`` samples: wait; the mean of the last ``window`` s
 
 import pytest
 
+from labgrader.checks import strictly_equal
+
 
 def _expect(nb, expected, baseline, samples, **kwargs):
     got = nb.rollback_decision(baseline, samples, **kwargs)
     args = ", ".join(f"{k}={v}" for k, v in kwargs.items())
     window = kwargs.get("window", 3)
-    assert got == expected, (
+    assert strictly_equal(got, expected), (
         f"rollback_decision({baseline}, {samples}{', ' if args else ''}{args}): expected "
         f"{expected!r}, got {got!r}. The last {window} samples are "
         f"{list(samples[-window:])}. Likely cause: averaging all samples instead of the window, "

@@ -6,6 +6,8 @@ order), the later one on equal versions; none: LookupError naming ``env``.
 
 import pytest
 
+from labgrader.checks import strictly_equal, text
+
 
 def _builds(nb):
     return [
@@ -17,7 +19,7 @@ def _builds(nb):
 
 def _expect(nb, builds, env, expected):
     got = nb.choose_build(builds, env)
-    assert got == expected, (
+    assert strictly_equal(got, expected), (
         f"choose_build(..., {env!r}): expected {expected!r}, got {got!r}. Likely cause: a build "
         f"that failed CI or was not promoted to {env} chosen, versions compared as strings, or "
         f"the earlier of two builds of the same version"
@@ -36,7 +38,8 @@ def test_worked_example(nb):
 def test_no_build_raises(nb):
     with pytest.raises(LookupError) as info:
         nb.choose_build(_builds(nb), "test")
-    assert "test" in str(info.value), f"the LookupError should name 'test'; got {info.value!r}"
+    message = text(info.value, what="the LookupError's message")
+    assert "test" in message, f"the LookupError should name 'test'; got {message!r}"
 
 
 @pytest.mark.check(exercise="worker-build", points=2, hidden=True)
