@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 
 import pytest
@@ -27,9 +26,7 @@ def test_each_lease_is_a_fresh_server_that_dies_with_its_run() -> None:
             asyncio.run(leave())
         host, port = parse_endpoint(first)
         assert not port_open(host, port)  # killed with its run, not kept for the next
-        started = time.monotonic()
         with fresh.lease() as second:
-            waited = time.monotonic() - started
 
             async def look() -> list[str]:
                 client = await Client.connect(second)
@@ -37,8 +34,7 @@ def test_each_lease_is_a_fresh_server_that_dies_with_its_run() -> None:
 
             assert second != first
             assert asyncio.run(look()) == []  # nothing of the first submission
-        assert waited < 1.0, f"a spare should be ready, waited {waited:.2f} s"
-        assert fresh.started >= 2
+        assert fresh.started >= 2  # spares are started ahead (how fast: sandbox_setup bench)
     finally:
         fresh.close()
 
