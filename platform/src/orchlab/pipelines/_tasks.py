@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchlab.errors import SpecError, ValidationFailed
+from orchlab.observability._instrument import step_span
 from orchlab.pipelines._artifacts import (
     Dataset,
     DatasetRef,
@@ -358,6 +359,11 @@ def execute_step(call: StepCall) -> StepOutput:
         Exception: Whatever the task raises; engines classify it with
             :func:`orchlab.errors.classify` to decide on retries.
     """
+    with step_span(call):
+        return _execute(call)
+
+
+def _execute(call: StepCall) -> StepOutput:
     template = get_task(call.task)
     try:
         params = template.params.model_validate(call.params)
