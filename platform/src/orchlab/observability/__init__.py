@@ -90,6 +90,7 @@ if TYPE_CHECKING:
         Tracing,
         capture_spans,
         configure_tracing,
+        otlp_exporter,
         trace_to_file,
         traced_client,
     )
@@ -125,6 +126,7 @@ _EXPORTS: dict[str, str] = {
     "children": "_records",
     "configure_logging": "_logs",
     "configure_tracing": "_tracing",
+    "otlp_exporter": "_tracing",
     "get_logger": "_logs",
     "observe_run": "_instrument",
     "pipeline_span_name": "_names",
@@ -176,6 +178,7 @@ __all__ = [
     "configure_tracing",
     "get_logger",
     "observe_run",
+    "otlp_exporter",
     "pipeline_span_name",
     "read_trace",
     "remove_run_observer",

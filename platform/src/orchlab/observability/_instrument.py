@@ -180,7 +180,9 @@ def step_span(call: StepCall) -> Iterator[Span]:
             span.record_exception(exc)
             span.set_attributes({Attr.STATUS: "failed", Attr.FAILURE_CLASS: failure})
             span.set_status(Status(StatusCode.ERROR, error_text(exc)))
-            LOGGER.warning(
+            # INFO: a failed attempt is ordinary (the engine decides on a retry), and the
+            # run's result names a step that failed for good.
+            LOGGER.info(
                 "step %s failed on attempt %d: %s",
                 call.step,
                 call.attempt,

@@ -156,11 +156,13 @@ def configure_tracing(*, service_name: str = SERVICE_NAME, otlp: bool | None = N
         tracing = _tracing
         endpoint = get_settings().otlp_endpoint
         if (otlp if otlp is not None else bool(endpoint)) and tracing.otlp is None:
-            tracing.otlp = tracing.attach(_otlp_exporter(endpoint))
+            tracing.otlp = tracing.attach(otlp_exporter(endpoint))
     return tracing
 
 
-def _otlp_exporter(endpoint: str | None) -> SpanExporter:
+def otlp_exporter(endpoint: str | None = None) -> SpanExporter:
+    """The OTLP/HTTP span exporter for a collector's base URL (``http://host:4318``); None
+    leaves the URL to the standard ``OTEL_EXPORTER_OTLP_*`` variables."""
     try:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:  # pragma: no cover - the observability extra installs it
@@ -251,6 +253,7 @@ __all__ = [
     "Tracing",
     "capture_spans",
     "configure_tracing",
+    "otlp_exporter",
     "trace_to_file",
     "traced_client",
     "tracing_active",
