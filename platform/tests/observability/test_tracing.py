@@ -98,10 +98,17 @@ def test_a_failed_run_marks_its_root_and_the_failed_step(tmp_path: Path) -> None
     assert check.parent_id == root.span_id and "exception" in check.events
 
 
-def test_nothing_is_exported_outside_an_exporter(tmp_path: Path) -> None:
+def test_nothing_is_recorded_or_exported_outside_an_exporter(tmp_path: Path) -> None:
+    tracer = trace.get_tracer("tests")
     with capture_spans() as memory:
         assert tracing_active()
+        with tracer.start_as_current_span("kept") as span:
+            assert span.is_recording()
     assert not tracing_active()
+    with tracer.start_as_current_span("dropped") as span:
+        assert not span.is_recording()  # costs what a no-op span costs
+    assert [s.name for s in memory.get_finished_spans()] == ["kept"]
+    memory.clear()
     _run(tmp_path)
     assert memory.get_finished_spans() == ()
 

@@ -36,6 +36,14 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.util.types import Attributes
 
 from orchlab.config import get_settings
 from orchlab.errors import ConfigError
@@ -80,13 +88,41 @@ class _Switchboard(SpanProcessor):
         return all(p.force_flush(timeout_millis) for p in self._processors)
 
 
+class _WhileExporting(Sampler):
+    """Records spans only while an exporter is attached: with none, a span costs what a
+    no-op span costs, so instrumented code runs as fast as uninstrumented code."""
+
+    def __init__(self, switchboard: _Switchboard) -> None:
+        self._switchboard = switchboard
+        self._sampler = ParentBased(ALWAYS_ON)
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: trace.SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[trace.Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        if not self._switchboard.processors:
+            return SamplingResult(Decision.DROP)
+        return self._sampler.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return "WhileExporting"
+
+
 class Tracing:
     """orchlab's tracer provider and the exporters attached to it."""
 
-    def __init__(self, provider: TracerProvider) -> None:
+    def __init__(self, provider: TracerProvider, switchboard: _Switchboard | None = None) -> None:
         self.provider = provider
         """The SDK provider (global for the process)."""
-        self._switchboard = _Switchboard()
+        self._switchboard = switchboard or _Switchboard()
         provider.add_span_processor(self._switchboard)
         self.otlp: SpanProcessor | None = None
         """The OTLP exporter's processor, when an endpoint is configured."""
@@ -147,12 +183,16 @@ def configure_tracing(*, service_name: str = SERVICE_NAME, otlp: bool | None = N
     with _lock:
         if _tracing is None:
             current = trace.get_tracer_provider()
-            if isinstance(current, TracerProvider):
+            switchboard = _Switchboard()
+            if isinstance(current, TracerProvider):  # a provider of the team's: join it
                 provider = current
             else:
-                provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+                provider = TracerProvider(
+                    resource=Resource.create({"service.name": service_name}),
+                    sampler=_WhileExporting(switchboard),
+                )
                 trace.set_tracer_provider(provider)
-            _tracing = Tracing(provider)
+            _tracing = Tracing(provider, switchboard)
         tracing = _tracing
         endpoint = get_settings().otlp_endpoint
         if (otlp if otlp is not None else bool(endpoint)) and tracing.otlp is None:
