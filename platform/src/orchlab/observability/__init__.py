@@ -15,6 +15,8 @@ One trace follows a pipeline run across its steps on either engine, under the sa
   durations, retries, breaker states, dead-letter depth) and :func:`temporal_runtime` for
   the Temporal SDK's own metrics (a Prometheus endpoint, or a ``MetricBuffer`` read with
   :func:`buffered_metrics`).
+- **Cost**: :func:`run_cost` / :func:`trace_cost` price a run's step time by a
+  :class:`RateCard` (:func:`load_rate_card` reads one from YAML).
 - **Logs**: :func:`configure_logging` (structlog: JSON in prod, readable in dev), each line
   with its trace and span ids and run fields, secrets masked.
 
@@ -37,6 +39,15 @@ from typing import TYPE_CHECKING
 from orchlab._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from orchlab.observability._cost import (
+        RateCard,
+        Resources,
+        RunCost,
+        StepCost,
+        load_rate_card,
+        run_cost,
+        trace_cost,
+    )
     from orchlab.observability._instrument import (
         ObservedRun,
         RunObserver,
@@ -108,12 +119,16 @@ _EXPORTS: dict[str, str] = {
     "PIPELINE_DURATION": "_names",
     "PIPELINE_RUNS": "_names",
     "PipelineMetrics": "_metrics",
+    "RateCard": "_cost",
+    "Resources": "_cost",
+    "RunCost": "_cost",
     "RunObserver": "_instrument",
     "SERVICE_NAME": "_names",
     "STEP_DURATION": "_names",
     "STEP_RESULTS": "_names",
     "STEP_RETRIES": "_names",
     "SpanRecord": "_records",
+    "StepCost": "_cost",
     "TRACER_NAME": "_names",
     "TraceFileError": "_records",
     "Tracing": "_tracing",
@@ -126,18 +141,21 @@ _EXPORTS: dict[str, str] = {
     "children": "_records",
     "configure_logging": "_logs",
     "configure_tracing": "_tracing",
-    "otlp_exporter": "_tracing",
     "get_logger": "_logs",
+    "load_rate_card": "_cost",
     "observe_run": "_instrument",
+    "otlp_exporter": "_tracing",
     "pipeline_span_name": "_names",
     "read_trace": "_records",
     "remove_run_observer": "_instrument",
+    "run_cost": "_cost",
     "select": "_metrics",
     "span_records": "_records",
     "span_tree": "_records",
     "step_span": "_instrument",
     "step_span_name": "_names",
     "temporal_runtime": "_metrics",
+    "trace_cost": "_cost",
     "trace_to_file": "_tracing",
     "traced_client": "_tracing",
     "tracing_active": "_instrument",
@@ -163,8 +181,12 @@ __all__ = [
     "MetricsServer",
     "ObservedRun",
     "PipelineMetrics",
+    "RateCard",
+    "Resources",
+    "RunCost",
     "RunObserver",
     "SpanRecord",
+    "StepCost",
     "TraceFileError",
     "Tracing",
     "add_run_observer",
@@ -177,17 +199,20 @@ __all__ = [
     "configure_logging",
     "configure_tracing",
     "get_logger",
+    "load_rate_card",
     "observe_run",
     "otlp_exporter",
     "pipeline_span_name",
     "read_trace",
     "remove_run_observer",
+    "run_cost",
     "select",
     "span_records",
     "span_tree",
     "step_span",
     "step_span_name",
     "temporal_runtime",
+    "trace_cost",
     "trace_to_file",
     "traced_client",
     "tracing_active",
