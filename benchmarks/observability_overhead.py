@@ -6,6 +6,8 @@ Runs ``wine_training`` (9 steps) in one process, alternating two modes round by 
 orchlab's Prometheus pipeline metrics installed). Prints the median run time of each mode,
 their ratio, the median of each round's own on/off ratio (the two runs of a round are
 neighbours in time, so a busy machine's drift cancels) and the added time per step.
+It also prints this process's CPU seconds per run (all its threads: the engines' workers
+run here), which other load on the machine does not inflate the way it inflates wall time.
 Target: under 5 % added wall time per run.
 
 Engines: in-process, a Temporal dev server and a Prefect server, started here unless
@@ -75,19 +77,19 @@ def runner(engine: str, where: dict[str, Any], tmp: Path) -> Callable[[int], Pip
     return on_temporal
 
 
-def timed(run: Callable[[int], PipelineResult], n: int, traced: Path | None) -> float:
-    """Seconds for one run; with tracing and metrics on when ``traced`` names a file."""
+def timed(run: Callable[[int], PipelineResult], n: int, traced: Path | None) -> tuple[float, float]:
+    """Wall and CPU seconds of one run; tracing and metrics on when ``traced`` names a file."""
     with ExitStack() as stack:
         if traced is not None:
             stack.enter_context(trace_to_file(traced))
             metrics = PipelineMetrics().install()
             stack.callback(metrics.uninstall)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         result = run(n)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     if not result.succeeded:
         raise SystemExit(f"run {n} failed: {result.error}")
-    return seconds
+    return seconds, cpu_seconds
 
 
 def main() -> None:
@@ -97,6 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     names = [e.strip() for e in args.engines.split(",") if e.strip()]
     rows = []
+    cpu_rows = []
     with tempfile.TemporaryDirectory() as folder, quiet_engine_logs():
         tmp = Path(folder)
         with engines(names, tmp) as where:
@@ -105,15 +108,22 @@ def main() -> None:
                 timed(run, 0, None)  # warm up: imports, the first connection, caches
                 off: list[float] = []
                 on: list[float] = []
+                cpu: dict[bool, list[float]] = {False: [], True: []}
                 for r in range(args.rounds):
                     # Alternate which mode goes first, so drift on a busy machine hits both.
                     order = (False, True) if r % 2 == 0 else (True, False)
                     for traced in order:
                         n = 2 * r + 1 + int(traced)
-                        seconds = timed(run, n, tmp / f"{engine}-{n}.jsonl" if traced else None)
+                        seconds, cpu_seconds = timed(
+                            run, n, tmp / f"{engine}-{n}.jsonl" if traced else None
+                        )
                         (on if traced else off).append(seconds)
+                        cpu[traced].append(cpu_seconds)
                 paired = statistics.median(b / a for a, b in zip(off, on, strict=True))
                 rows.append((engine, statistics.median(off), statistics.median(on), paired))
+                cpu_rows.append(
+                    (engine, statistics.median(cpu[False]), statistics.median(cpu[True]))
+                )
     print(f"{SPEC} ({STEPS} steps), median of {args.rounds} runs per mode, one process")
     print(
         f"{'engine':<9} {'off s':>8} {'on s':>8} {'on/off':>7} {'paired':>7} {'added ms/step':>14}"
@@ -124,6 +134,9 @@ def main() -> None:
         print(
             f"{engine:<9} {off_s:>8.3f} {on_s:>8.3f} {ratio:>7.3f} {paired:>7.3f} {per_step:>14.2f}"
         )
+    print(f"\n{'engine':<9} {'off cpu s':>10} {'on cpu s':>9} {'on/off':>7}  (this process)")
+    for engine, off_cpu, on_cpu in cpu_rows:
+        print(f"{engine:<9} {off_cpu:>10.3f} {on_cpu:>9.3f} {on_cpu / off_cpu:>7.3f}")
     print()
     for engine, _, _, paired in rows:
         added = (paired - 1) * 100

@@ -348,6 +348,10 @@ def _to_json(value: Any) -> dict[str, Any]:
 def execute_step(call: StepCall) -> StepOutput:
     """Run one step of a pipeline: the function every engine calls.
 
+    The attempt runs under its ``step:<name>`` span and is logged with the run's fields
+    (:func:`orchlab.observability.step_span`); both cost nothing unless observability is
+    configured.
+
     Args:
         call: The step, its bound parameters and its upstream artifact references.
 
