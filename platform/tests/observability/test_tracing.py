@@ -138,6 +138,7 @@ async def test_traced_client_adds_the_interceptor_once(temporal_client: Client) 
     assert traced.service_client is temporal_client.service_client  # the same connection
     assert [type(i) for i in traced.config()["interceptors"]] == [TracingInterceptor]
     assert traced_client(traced) is traced
+    assert traced_client(temporal_client) is traced
 
 
 class _Collector(BaseHTTPRequestHandler):

@@ -20,6 +20,7 @@ from that client inherit.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -275,17 +276,26 @@ def traced_client(client: Client) -> Client:
     Workflows and activities run by workers built from the returned client continue the
     caller's trace: ``StartWorkflow`` on the client, then ``RunWorkflow``,
     ``StartActivity`` and ``RunActivity`` on the worker (workflow spans last 0 ms by
-    design, so they are replay-safe). A client that already traces is returned as it is.
+    design, so they are replay-safe). A client that already traces is returned as it is;
+    asking again for the same client returns the same traced client.
     """
     from temporalio.client import Client
     from temporalio.contrib.opentelemetry import TracingInterceptor
 
+    cached = _traced.get(client)
+    if cached is not None:
+        return cached
     config = client.config()
     interceptors: Sequence[Any] = config.get("interceptors", ())
     if any(isinstance(i, TracingInterceptor) for i in interceptors):
         return client
     config["interceptors"] = [*interceptors, TracingInterceptor()]
-    return Client(**config)
+    traced = _traced[client] = Client(**config)
+    return traced
+
+
+# One traced client per client (a run on a long-lived client does not build a new one).
+_traced: weakref.WeakKeyDictionary[Client, Client] = weakref.WeakKeyDictionary()
 
 
 __all__ = [
