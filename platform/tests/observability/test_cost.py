@@ -50,6 +50,7 @@ def _result(engine: Any) -> PipelineResult:
 def test_a_local_run_is_priced_by_task_resources(card_file: Path) -> None:
     cost = run_cost(_result("local"), load_rate_card(card_file))
     load, fit = cost.steps
+    assert load.cpu_seconds is None  # a result has wall time only
     # load: 0.1 h x (1 CPU x 0.04 + 2 GB x 0.005) = 0.005
     # fit: 0.5 h x (4 CPUs x 0.04 + 16 GB x 0.005) = 0.12
     assert load.compute == pytest.approx(0.005) and fit.compute == pytest.approx(0.12)
@@ -83,6 +84,8 @@ def test_the_trace_pays_for_failed_attempts_too(card_file: Path, tmp_path: Path)
     assert len(attempts) == 2
     (step,) = trace_cost(records, load_rate_card(card_file)).steps
     assert step.attempts == 2 and step.task == "call_partner"
+    cpu = sum(r.attributes["orchlab.cpu_seconds"] for r in attempts)
+    assert step.cpu_seconds == pytest.approx(cpu) and cpu > 0
     assert step.seconds == pytest.approx(sum(r.duration_seconds for r in attempts))
     assert step.seconds > result.step("call").duration_seconds  # the failed attempt counts
 

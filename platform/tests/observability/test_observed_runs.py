@@ -164,6 +164,7 @@ def test_a_span_per_step_attempt_with_its_outcome(run: Observed) -> None:
         for span in run.steps(step):
             assert span.attributes[names.Attr.RUN_ID] == run.result.run_id
             assert span.attributes[names.Attr.STEP] == step
+            assert span.attributes[names.Attr.CPU_SECONDS] > 0  # the worker thread's own
     # Steps run in order: call before load before check.
     assert run.steps("call")[-1].end_ns <= run.steps("load")[0].start_ns
     assert run.steps("load")[0].end_ns <= run.steps("check")[0].start_ns

@@ -3,6 +3,7 @@ and draws as a tree, a failed run marks its spans, and OTLP reaches a real recei
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from temporalio.client import Client
 from temporalio.contrib.opentelemetry import TracingInterceptor
 
 from orchlab.observability import (
+    SpanRecord,
     TraceFileError,
     capture_spans,
     configure_tracing,
@@ -64,6 +66,20 @@ def test_the_trace_file_holds_the_spans_the_sdk_ended(tmp_path: Path) -> None:
     for a, b in zip(from_file, from_memory, strict=True):
         assert abs(a.start_ns - b.start_ns) < 1000 and abs(a.end_ns - b.end_ns) < 1000
     assert [r.name for r in from_file] == ["pipeline:two", "step:load", "step:check"]
+
+
+def test_file_times_read_back_exactly() -> None:
+    line = (
+        '{"name": "x", "context": {"trace_id": "0x'
+        + "1" * 32
+        + '", "span_id": "0x'
+        + "2" * 16
+        + '"}, "parent_id": null, "start_time": "2026-12-03T10:32:36.999999Z",'
+        ' "end_time": "2026-12-03T10:32:37.000001Z", "status": {"status_code": "OK"}}'
+    )
+    (record,) = [SpanRecord.from_json(json.loads(line))]
+    assert record.start_ns == 1796293956_999999000 and record.end_ns == 1796293957_000001000
+    assert record.duration_seconds == pytest.approx(2e-6)
 
 
 def test_span_tree_draws_parents_and_children(tmp_path: Path) -> None:

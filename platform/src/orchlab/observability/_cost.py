@@ -120,6 +120,9 @@ class StepCost:
     """Temporal actions billed (one per activity attempt; 0 off Temporal)."""
     total: float
     """``compute`` plus the actions' price."""
+    cpu_seconds: float | None = None
+    """CPU seconds the attempts used, when priced from a trace (the worker's measure, to
+    compare with what the card bills: ``seconds`` x the task's CPUs)."""
 
 
 @dataclass(frozen=True)
@@ -158,15 +161,15 @@ def _price(
     pipeline: str,
     run_id: str,
     engine: str,
-    steps: Iterable[tuple[str, str, float, int]],
+    steps: Iterable[tuple[str, str, float, int, float | None]],
 ) -> RunCost:
     on_temporal = engine == "temporal"
     costed = []
-    for step, task, seconds, attempts in steps:
+    for step, task, seconds, attempts, cpu in steps:
         compute = card.compute(task, seconds)
         actions = attempts if on_temporal else 0
         total = compute + actions * card.temporal_action
-        costed.append(StepCost(step, task, seconds, attempts, compute, actions, total))
+        costed.append(StepCost(step, task, seconds, attempts, compute, actions, total, cpu))
     run_actions = 1 if on_temporal else 0
     total = sum(s.total for s in costed) + run_actions * card.temporal_action
     return RunCost(pipeline, run_id, engine, card.currency, tuple(costed), run_actions, total)
@@ -179,7 +182,7 @@ def run_cost(result: PipelineResult, card: RateCard) -> RunCost:
     Steps that did not succeed have no timed attempt and cost their actions only; price
     the run's trace (:func:`trace_cost`) to pay for failed attempts too.
     """
-    steps = [(s.name, s.task, s.duration_seconds, s.attempts) for s in result.steps]
+    steps = [(s.name, s.task, s.duration_seconds, s.attempts, None) for s in result.steps]
     return _price(card, result.pipeline, result.run_id, result.engine, steps)
 
 
@@ -194,19 +197,21 @@ def trace_cost(records: Iterable[SpanRecord], card: RateCard) -> RunCost:
     if len(roots) != 1:
         raise ValueError(f"expected the spans of one pipeline run, found {len(roots)} root span(s)")
     root = roots[0]
-    steps: dict[str, tuple[str, float, int]] = {}
+    steps: dict[str, tuple[str, float, int, float]] = {}
     for span in spans:
         if not span.name.startswith(STEP_SPAN_PREFIX):
             continue
         name = str(span.attributes.get(Attr.STEP, span.name[len(STEP_SPAN_PREFIX) :]))
-        task, seconds, attempts = steps.get(name, (str(span.attributes.get(Attr.TASK, "")), 0.0, 0))
-        steps[name] = (task, seconds + span.duration_seconds, attempts + 1)
+        task = str(span.attributes.get(Attr.TASK, ""))
+        _, seconds, attempts, cpu = steps.get(name, (task, 0.0, 0, 0.0))
+        used = float(span.attributes.get(Attr.CPU_SECONDS, 0.0))
+        steps[name] = (task, seconds + span.duration_seconds, attempts + 1, cpu + used)
     return _price(
         card,
         str(root.attributes.get(Attr.PIPELINE, "")),
         str(root.attributes[Attr.RUN_ID]),
         str(root.attributes.get(Attr.ENGINE, "")),
-        [(name, task, seconds, attempts) for name, (task, seconds, attempts) in steps.items()],
+        [(name, *values) for name, values in steps.items()],
     )
 
 

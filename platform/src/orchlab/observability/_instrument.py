@@ -156,8 +156,10 @@ def step_span(call: StepCall) -> Iterator[Span]:
 
     The span is a child of whatever is current: the engine's task-run span (Prefect), its
     ``RunActivity`` span (Temporal, through the tracing interceptor), or the run's root span
-    (in-process). A failure is recorded on the span (with its failure class, as
-    :data:`orchlab.reliability.DEFAULT_CLASSIFIER` sees it) and re-raised.
+    (in-process). The span carries the attempt's CPU seconds (its thread's, as the worker
+    process measures them) beside its wall time. A failure is recorded on the span (with
+    its failure class, as :data:`orchlab.reliability.DEFAULT_CLASSIFIER` sees it) and
+    re-raised.
     """
     fields = {"run_id": call.run_id, "step": call.step, "task": call.task, "attempt": call.attempt}
     attributes: dict[str, str | int] = {
@@ -166,7 +168,7 @@ def step_span(call: StepCall) -> Iterator[Span]:
         Attr.TASK: call.task,
         Attr.ATTEMPT: call.attempt,
     }
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     with _tracer().start_as_current_span(
         step_span_name(call.step),
         attributes=attributes,
@@ -176,6 +178,7 @@ def step_span(call: StepCall) -> Iterator[Span]:
         try:
             yield span
         except Exception as exc:
+            span.set_attribute(Attr.CPU_SECONDS, time.thread_time() - cpu)
             failure = DEFAULT_CLASSIFIER.classify(exc).value
             span.record_exception(exc)
             span.set_attributes({Attr.STATUS: "failed", Attr.FAILURE_CLASS: failure})
@@ -190,7 +193,7 @@ def step_span(call: StepCall) -> Iterator[Span]:
                 extra={**fields, "failure_class": failure},
             )
             raise
-        span.set_attribute(Attr.STATUS, "succeeded")
+        span.set_attributes({Attr.STATUS: "succeeded", Attr.CPU_SECONDS: time.thread_time() - cpu})
         span.set_status(Status(StatusCode.OK))
         LOGGER.info(
             "step %s succeeded",

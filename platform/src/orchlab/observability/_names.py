@@ -54,6 +54,8 @@ class Attr:
     """The attempt, from 1."""
     FAILURE_CLASS: Final = "orchlab.failure_class"
     """``transient``, ``permanent`` or ``fatal``, on a failed attempt."""
+    CPU_SECONDS: Final = "orchlab.cpu_seconds"
+    """CPU seconds the attempt's thread used (the worker process's own measure)."""
 
 
 # orchlab's own Prometheus metrics (prometheus-client appends _total to counters).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -92,9 +92,13 @@ def _hex(value: str) -> str:
     return value[2:] if value.startswith("0x") else value
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _ns(iso: str) -> int:
+    # Integer arithmetic: a float timestamp can round a whole second away.
     moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    return (moment - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 def span_records(spans: Iterable[ReadableSpan]) -> list[SpanRecord]:
