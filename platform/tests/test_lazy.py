@@ -6,13 +6,20 @@ import sys
 
 import pytest
 
-PACKAGES = ["orchlab.pipelines", "orchlab.policy", "orchlab.deploy", "orchlab.reliability"]
+PACKAGES = [
+    "orchlab.pipelines",
+    "orchlab.policy",
+    "orchlab.deploy",
+    "orchlab.reliability",
+    "orchlab.observability",
+]
 
 
 def test_importing_the_packages_loads_no_engine_or_ml_library() -> None:
     code = (
         f"import sys, {', '.join(PACKAGES)}; "
-        "print(sorted(m for m in ('prefect', 'temporalio', 'sklearn', 'pybreaker') "
+        "print(sorted(m for m in ('prefect', 'temporalio', 'sklearn', 'pybreaker', "
+        "'opentelemetry.sdk', 'prometheus_client', 'structlog') "
         "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,3 +1,4 @@
+import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,15 @@ def test_busy_port_is_refused_with_a_clear_message(tmp_path: Path) -> None:
         second = TemporalDevServer(tmp_path / "b", port=first.port)
         with pytest.raises(ServiceError, match=f"port {first.port} .* already in use"):
             second.start()
+
+
+def test_the_server_metrics_are_served_on_loopback(tmp_path: Path) -> None:
+    with TemporalDevServer(tmp_path) as server:
+        assert server.metrics_url == f"http://127.0.0.1:{server.metrics_port}/metrics"
+        assert server.record().extra["metrics"] == server.metrics_url
+        with urllib.request.urlopen(server.metrics_url, timeout=10) as response:
+            text = response.read().decode()
+    assert "# TYPE" in text and "service_name" in text  # the server's own Prometheus metrics
 
 
 def test_ui_is_served_when_asked(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ engine could not be reached, 2 the spec or a parameter is invalid (nothing ran).
 from __future__ import annotations
 
 import asyncio
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -115,6 +115,16 @@ def run_command(
     registry_dir: Annotated[
         Path | None, typer.Option(help="The model registry folder (default: .state/registry).")
     ] = None,
+    trace: Annotated[
+        bool,
+        typer.Option(
+            "--trace", help="Write the run's trace (JSON lines) to .state/traces/<run id>.jsonl."
+        ),
+    ] = False,
+    trace_file: Annotated[
+        Path | None,
+        typer.Option("--trace-file", help="Write the run's trace to this file (implies --trace)."),
+    ] = None,
 ) -> None:
     """Run a pipeline spec on an engine, or validate it and show its plan with --dry-run.
 
@@ -123,7 +133,11 @@ def run_command(
     (with PREFECT_API_KEY) when set, else the services started by `orchlab up` (or
     `make lab`).
 
-    Example: orchlab run wine_training --engine temporal -p n_estimators=50
+    With --trace, the run's spans (the run, each step attempt, and the engine's own flow,
+    task, workflow and activity spans) are written to a JSONL file and drawn as a tree;
+    with OTEL_EXPORTER_OTLP_ENDPOINT set they also go to that collector.
+
+    Example: orchlab run wine_training --engine temporal -p seed=7 --trace
     """
     from orchlab.pipelines import build_plan, load_spec
 
@@ -140,11 +154,44 @@ def run_command(
         if engine is EngineName.LOCAL
         else quiet_engine_logs("prefect", "temporal", tracebacks=False)
     )
-    with quiet:
-        result = _run(loaded, params, engine, task_queue, workdir, registry_dir)
+    from orchlab.pipelines._local import new_run_id
+
+    run_id = new_run_id(loaded.name)
+    trace_path = trace_file or (_default_trace_path(run_id) if trace else None)
+    with quiet, _tracing(trace_path):
+        result = _run(loaded, params, engine, task_queue, workdir, registry_dir, run_id)
     _show_result(result)
+    if trace_path is not None:
+        _show_trace(trace_path)
     if not result.succeeded:
         fail(f"pipeline {result.pipeline!r} failed: {result.error}")
+
+
+def _default_trace_path(run_id: str) -> Path:
+    from orchlab.config import get_settings
+
+    return get_settings().traces_dir / f"{run_id}.jsonl"
+
+
+def _tracing(path: Path | None) -> AbstractContextManager[Any]:
+    if path is None:
+        return nullcontext()
+    from orchlab.observability import trace_to_file
+
+    return trace_to_file(path)
+
+
+def _show_trace(path: Path) -> None:
+    from orchlab.observability import read_trace, span_tree
+
+    records = read_trace(path)
+    traces = len({r.trace_id for r in records})
+    console.print(span_tree(records), highlight=False, soft_wrap=True, markup=False)
+    console.print(
+        f"trace: {len(records)} spans in {traces} trace(s), written to {path}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _run(
@@ -154,11 +201,12 @@ def _run(
     task_queue: str,
     workdir: Path | None,
     registry_dir: Path | None,
+    run_id: str,
 ) -> PipelineResult:
     from orchlab import runtime
     from orchlab.pipelines import run_local
 
-    options: dict[str, Any] = {"workdir": workdir, "registry_dir": registry_dir}
+    options: dict[str, Any] = {"workdir": workdir, "registry_dir": registry_dir, "run_id": run_id}
     if engine is EngineName.LOCAL:
         return run_local(spec, params, **options)
     if engine is EngineName.PREFECT:

@@ -37,6 +37,8 @@ def _show(records: Mapping[str, ServiceRecord]) -> None:
         else:
             kind = "address" if name == "temporal" else "API"
             line = f"  {label:<11} UI {rec.extra.get('ui', '-'):<26} {kind} {rec.url}"
+            if "metrics" in rec.extra:
+                line += f"  metrics {rec.extra['metrics']}"
         console.print(f"{line}   [dim](pid {rec.pid})[/]", soft_wrap=True, highlight=False)
         if name == "jupyter" and (start := rec.extra.get("start")):
             console.print(f"  {'start here':<11} {start}", soft_wrap=True, highlight=False)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -115,6 +115,16 @@ class Settings(BaseSettings):
     """The file-based model registry; defaults to ``<state_dir>/registry``."""
     dlq_path: Path | None = None
     """The dead-letter queue's SQLite file; defaults to ``<state_dir>/reliability/dlq.sqlite``."""
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT", "ORCHLAB_OTLP_ENDPOINT"),
+    )
+    """An OpenTelemetry collector's OTLP/HTTP base URL (``OTEL_EXPORTER_OTLP_ENDPOINT``, for
+    example ``http://127.0.0.1:4318``). When set, traces are exported there too."""
+    log_format: Literal["json", "console"] | None = None
+    """How :func:`orchlab.observability.configure_logging` renders log lines
+    (``ORCHLAB_LOG_FORMAT``): ``json`` (one object a line, for a log shipper) or
+    ``console`` (readable); by default ``json`` in ``prod``, ``console`` otherwise."""
 
     @model_validator(mode="after")
     def _apply_profile(self) -> Settings:
@@ -150,6 +160,18 @@ class Settings(BaseSettings):
     def model_registry_dir(self) -> Path:
         """The model registry folder."""
         return self.registry_dir or self.state_dir / "registry"
+
+    @property
+    def log_renderer(self) -> Literal["json", "console"]:
+        """The log format in force: :attr:`log_format`, else the profile's default."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.profile is Profile.PROD else "console"
+
+    @property
+    def traces_dir(self) -> Path:
+        """Where ``orchlab run --trace`` writes trace files: ``<state_dir>/traces``."""
+        return self.state_dir / "traces"
 
     @property
     def dlq_file(self) -> Path:

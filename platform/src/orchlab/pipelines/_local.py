@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from orchlab.config import get_settings
+from orchlab.observability._instrument import observe_run
 from orchlab.pipelines._plan import ExecutionPlan, PlannedStep, build_plan, resolve_inputs
 from orchlab.pipelines._result import (
     Engine,
@@ -135,13 +136,14 @@ def run_local(
     """
     setup = prepare_run(spec, params, workdir=workdir, registry_dir=registry_dir, run_id=run_id)
     outcome = PipelineOutcome()
-    for stage in setup.plan.stages:
-        for step in stage:
-            policy = step.retry.policy(classifier=DEFAULT_CLASSIFIER, sleep=sleep, seed=seed)
-            _run_step(setup, step, outcome, policy)
-        if outcome.failures:
-            break  # later stages depend on a failed step
-    return setup.finish(outcome, "local")
+    with observe_run(setup, "local") as observed:
+        for stage in setup.plan.stages:
+            for step in stage:
+                policy = step.retry.policy(classifier=DEFAULT_CLASSIFIER, sleep=sleep, seed=seed)
+                _run_step(setup, step, outcome, policy)
+            if outcome.failures:
+                break  # later stages depend on a failed step
+        return observed.finish(setup.finish(outcome, "local"))
 
 
 def _run_step(

@@ -25,6 +25,7 @@ from prefect.runtime import task_run as current_task_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from orchlab.errors import OrchlabError
+from orchlab.observability._instrument import observe_run
 from orchlab.pipelines._local import RunSetup, SpecSource, prepare_run
 from orchlab.pipelines._plan import ExecutionPlan, PlannedStep
 from orchlab.pipelines._result import PipelineOutcome, PipelineResult, StepFailure
@@ -148,7 +149,8 @@ def run_prefect(
         temporary_settings({PREFECT_API_URL: url}) if url else nullcontext()
     )
     configured = pipeline_flow.with_options(name=setup.plan.pipeline, flow_run_name=setup.run_id)
-    with settings:
+    # Prefect traces the flow run and its task runs itself, under the current span.
+    with settings, observe_run(setup, "prefect") as observed:
         try:
             raw = configured(
                 plan=setup.plan.to_dict(),
@@ -159,7 +161,7 @@ def run_prefect(
             outcome = PipelineOutcome.from_dict(raw)
         except _StepsFailed as exc:
             outcome = exc.outcome
-    return setup.finish(outcome, "prefect")
+        return observed.finish(setup.finish(outcome, "prefect"))
 
 
 __all__ = ["pipeline_flow", "run_prefect", "run_step_task", "step_task"]

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchlab.errors import SpecError, ValidationFailed, did_you_mean
+from orchlab.observability._instrument import step_span
 from orchlab.pipelines._artifacts import (
     Dataset,
     DatasetRef,
@@ -350,6 +351,10 @@ def _to_json(value: Any) -> dict[str, Any]:
 def execute_step(call: StepCall) -> StepOutput:
     """Run one step of a pipeline: the function every engine calls.
 
+    The attempt runs under its ``step:<name>`` span and is logged with the run's fields
+    (:func:`orchlab.observability.step_span`); both cost nothing unless observability is
+    configured.
+
     Args:
         call: The step, its bound parameters and its upstream artifact references.
 
@@ -361,6 +366,11 @@ def execute_step(call: StepCall) -> StepOutput:
         Exception: Whatever the task raises; engines classify it with
             :func:`orchlab.errors.classify` to decide on retries.
     """
+    with step_span(call):
+        return _execute(call)
+
+
+def _execute(call: StepCall) -> StepOutput:
     template = get_task(call.task)
     try:
         params = template.params.model_validate(call.params)

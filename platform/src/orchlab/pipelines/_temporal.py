@@ -22,6 +22,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from orchlab import __version__
+from orchlab.observability._instrument import observe_run, temporal_client_for_run
 from orchlab.pipelines._local import SpecSource, prepare_run
 from orchlab.pipelines._result import PipelineOutcome, PipelineResult
 from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
@@ -125,6 +126,9 @@ async def run_temporal(
         from orchlab import runtime
 
         client = await runtime.connect_temporal(address=address, namespace=namespace)
+    # When spans are exported, the workflow and its activities join the run's trace (the
+    # worker below inherits the client's tracing interceptor).
+    client = temporal_client_for_run(client)
     payload = PipelineInput(
         plan=setup.plan,
         run_id=setup.run_id,
@@ -147,13 +151,14 @@ async def run_temporal(
                 return PipelineOutcome.from_dict(cause.details[1])
             raise
 
-    if run_worker:
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="orchlab-step") as pool:
-            async with create_worker(client, task_queue, activity_executor=pool):
-                outcome = await execute()
-    else:
-        outcome = await execute()
-    return setup.finish(outcome, "temporal")
+    with observe_run(setup, "temporal") as observed:
+        if run_worker:
+            with ThreadPoolExecutor(max_workers=4, thread_name_prefix="orchlab-step") as pool:
+                async with create_worker(client, task_queue, activity_executor=pool):
+                    outcome = await execute()
+        else:
+            outcome = await execute()
+        return observed.finish(setup.finish(outcome, "temporal"))
 
 
 __all__ = ["DEFAULT_TASK_QUEUE", "create_worker", "run_step_activity", "run_temporal"]

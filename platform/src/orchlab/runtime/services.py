@@ -170,6 +170,8 @@ class TemporalDevServer(EmbeddedService):
         ui: Serve the Web UI too.
         ui_port: The Web UI's port; a free one when None.
         namespace: A namespace to create at start-up besides ``default``.
+
+    The server's own Prometheus metrics are served on a free port (:attr:`metrics_url`).
     """
 
     name = "temporal"
@@ -189,10 +191,12 @@ class TemporalDevServer(EmbeddedService):
         self.requested_ui_port = ui_port
         self.ui_port = 0
         self.http_port = 0
+        self.metrics_port = 0
         self.namespace = namespace
 
     def _pick_extra_ports(self) -> None:
         self.http_port = _pick_port(self.host, None)
+        self.metrics_port = _pick_port(self.host, None)
         if self.ui:
             self.ui_port = _pick_port(self.host, self.requested_ui_port)
 
@@ -207,6 +211,8 @@ class TemporalDevServer(EmbeddedService):
             str(self.port),
             "--http-port",  # its HTTP API says when the frontend serves requests
             str(self.http_port),
+            "--metrics-port",  # else a random one nobody can find
+            str(self.metrics_port),
             "--db-filename",
             str(self.state_dir / "temporal.db"),
             "--log-level",
@@ -230,6 +236,11 @@ class TemporalDevServer(EmbeddedService):
         """The Web UI, when served."""
         return f"http://{self.host}:{self.ui_port}" if self.ui else None
 
+    @property
+    def metrics_url(self) -> str:
+        """The server's own Prometheus metrics (``/metrics``)."""
+        return f"http://{self.host}:{self.metrics_port}/metrics"
+
     def healthy(self) -> bool:
         # An open gRPC port is not enough: the frontend answers "not healthy yet" for a
         # moment. The HTTP API describing the namespace means it serves requests.
@@ -242,6 +253,7 @@ class TemporalDevServer(EmbeddedService):
 
     def record(self) -> ServiceRecord:
         extra = {"ui": self.ui_url} if self.ui_url else {}
+        extra["metrics"] = self.metrics_url
         return ServiceRecord(self.name, self.pid, self.address, extra)
 
 
