@@ -357,13 +357,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             function = getattr(item, "function", None)
             state.codes[item.nodeid] = (function, getattr(function, "__code__", None))
             selected.append(item)
-    if state.session is not None:
-        # The visible checks first: the hidden ones get a learner process of their own after.
-        selected.sort(key=lambda item: state.checks[item.nodeid].hidden)
-    if deselected or state.session is not None:
-        if deselected:
-            config.hook.pytest_deselected(items=deselected)
-        items[:] = selected
+    # The visible checks first, always: a hidden check's inputs can then never reach a
+    # visible check's message (in process mode the hidden ones also get a learner process
+    # of their own, after the visible ones finished).
+    selected.sort(key=lambda item: state.checks[item.nodeid].hidden)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+    items[:] = selected
     if state.recorder is not None:
         state.recorder.emit(
             {
