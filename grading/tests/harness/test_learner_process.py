@@ -8,10 +8,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import write_submission_of
 
 from labgrader.harness.proxy import NotebookNameError, RemoteObject
 from labgrader.harness.session import LearnerSession
-from labgrader.notebook import build_submission, write_submission
 
 CELLS = [
     "import dataclasses\n\n@dataclasses.dataclass(frozen=True)\n"
@@ -28,22 +28,7 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    doc = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {},
-        "cells": [
-            {
-                "cell_type": "code",
-                "source": c,
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-            }
-            for c in CELLS
-        ],
-    }
-    path = write_submission(build_submission(doc), tmp_path_factory.mktemp("sub"))
+    path = write_submission_of(CELLS, tmp_path_factory.mktemp("sub"))
     s = LearnerSession(path)
     yield s
     s.close()

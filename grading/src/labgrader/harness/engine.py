@@ -23,7 +23,9 @@ from typing import Any
 from labgrader.harness.proxy import NotebookProxy, _MirrorMeta, _type_of
 
 
-def _stub(proxy: NotebookProxy, name: str, params: list[Any], ret: Any, *, is_async: bool) -> Any:
+def _stub(
+    proxy: NotebookProxy, owner: str, name: str, params: list[Any], ret: Any, *, is_async: bool
+) -> Any:
     def body(self: Any, *args: Any) -> Any:
         raise RuntimeError(f"{name} runs on the notebook's worker, not in the checks")
 
@@ -31,7 +33,8 @@ def _stub(proxy: NotebookProxy, name: str, params: list[Any], ret: Any, *, is_as
         raise RuntimeError(f"{name} runs on the notebook's worker, not in the checks")
 
     fn: Any = abody if is_async else body
-    fn.__name__ = fn.__qualname__ = name
+    # Temporal takes a method for the class's own when its module and qualified name say so.
+    fn.__name__, fn.__qualname__, fn.__module__ = name, f"{owner}.{name}", "notebook"
     annotations = {p: _type_of(proxy, t) for p, t in params}
     returns = _type_of(proxy, ret)
     fn.__signature__ = inspect.Signature(
@@ -55,15 +58,22 @@ def workflow_mirror(proxy: NotebookProxy, desc: dict[str, Any], namespace: dict[
     from temporalio import workflow
 
     body = dict(namespace)
+    owner = str(desc["name"])
     run_name, run_params, run_ret = desc["run"]
-    body[run_name] = workflow.run(_stub(proxy, run_name, run_params, run_ret, is_async=True))
+    body[run_name] = workflow.run(_stub(proxy, owner, run_name, run_params, run_ret, is_async=True))
     for attr, (kind, name, params, ret) in desc["methods"].items():
         if kind == "query":
-            body[attr] = workflow.query(name=name)(_stub(proxy, attr, params, ret, is_async=False))
+            body[attr] = workflow.query(name=name)(
+                _stub(proxy, owner, attr, params, ret, is_async=False)
+            )
         elif kind == "signal":
-            body[attr] = workflow.signal(name=name)(_stub(proxy, attr, params, ret, is_async=True))
+            body[attr] = workflow.signal(name=name)(
+                _stub(proxy, owner, attr, params, ret, is_async=True)
+            )
         else:
-            body[attr] = workflow.update(name=name)(_stub(proxy, attr, params, ret, is_async=True))
+            body[attr] = workflow.update(name=name)(
+                _stub(proxy, owner, attr, params, ret, is_async=True)
+            )
     cls = _MirrorMeta(str(desc["name"]), (), body)
     cls.__module__ = "notebook"
     return workflow.defn(name=desc["workflow"], sandboxed=False)(cls)

@@ -154,6 +154,8 @@ class Callback:
         self.name = str(info.get("name") or "callback")
         self.is_async = bool(info.get("async"))
         self.activity = info.get("activity")
+        self.arg_types: list[Any] = list(info.get("arg_types") or ())
+        self.ret_type: Any = info.get("ret_type")
         self.is_callable = bool(info.get("callable", True))
         self.__name__ = self.__qualname__ = self.name
 
@@ -563,14 +565,27 @@ class _Engine:
                 return fn
             name = fn.activity or fn.name
 
-            @temporal_activity.defn(name=name)
             async def relay(*args: Any) -> Any:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(
                     None, lambda: fn._channel.request("callback", [fn.id, list(args), {}])
                 )
 
-            return relay
+            # The check's activity's parameter types, so the worker decodes its arguments
+            # into the notebook's classes (which cross back as the check's mirrors).
+            params = [
+                inspect.Parameter(f"arg{i}", inspect.Parameter.POSITIONAL_ONLY, annotation=t)
+                for i, t in enumerate(fn.arg_types)
+                if t is not None
+            ]
+            if len(params) == len(fn.arg_types):
+                relay.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+                    params, return_annotation=fn.ret_type or inspect.Signature.empty
+                )
+                relay.__annotations__ = {p.name: p.annotation for p in params}
+                if fn.ret_type is not None:
+                    relay.__annotations__["return"] = fn.ret_type
+            return temporal_activity.defn(name=name)(relay)
 
         async def start() -> tuple[Any, Any]:
             client = await self._connect(address, namespace)

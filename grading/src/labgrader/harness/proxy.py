@@ -215,13 +215,20 @@ def _key_of(cls: type) -> str:
 def _callable_info(fn: Any) -> dict[str, Any]:
     definition = getattr(fn, "__temporal_activity_definition", None)
     target = getattr(fn, "__func__", fn)
-    return {
+    info = {
         "callable": callable(fn),
         "name": getattr(fn, "__name__", type(fn).__name__),
         "async": inspect.iscoroutinefunction(target)
         or inspect.iscoroutinefunction(type(target).__call__),
         "activity": definition.name if definition is not None else None,
     }
+    if definition is not None:
+        # The types the worker there decodes the activity's arguments and result into (the
+        # notebook's own classes for this side's mirrors); any other hint decodes as plain data.
+        info["arg_types"] = [t if isinstance(t, type) else None for t in definition.arg_types or ()]
+        ret = definition.ret_type
+        info["ret_type"] = ret if isinstance(ret, type) else None
+    return info
 
 
 class _Callbacks:
