@@ -10,7 +10,8 @@ import pytest
 import pytest_asyncio
 from conftest import write_submission_of
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
 from labgrader import harness
 from labgrader.harness.session import LearnerSession
@@ -64,6 +65,26 @@ CELLS = [
             return self.seen
     """,
     """
+    async def handle(sku: str) -> int:
+        return 1
+
+    @activity.defn(name="tally")
+    async def tally(order: Order) -> list[int]:
+        return [await handle(order.sku) for _ in range(order.qty)]
+
+    @workflow.defn(sandboxed=False)
+    class Tally:
+        @workflow.run
+        async def run(self, order: Order) -> list[int]:
+            return await workflow.execute_activity(
+                tally, order, start_to_close_timeout=timedelta(seconds=10)
+            )
+
+    async def first_event(handle) -> str:
+        async for event in handle.fetch_history_events():
+            return event.WhichOneof("attributes")
+    """,
+    """
     @workflow.defn(sandboxed=False)
     class Stamp:
         @workflow.run
@@ -88,6 +109,12 @@ async def temporal_client(session, temporal_address):  # noqa: F811
     return await Client.connect(temporal_address)
 
 
+def _on(queue, wid=None):
+    """Where and how long a check's workflow runs."""
+    wid = wid or f"wf-{uuid.uuid4().hex[:8]}"
+    return {"id": wid, "task_queue": queue, "execution_timeout": timedelta(seconds=30)}
+
+
 async def _checkout(nb, client, order):
     """Run the notebook's Checkout on a worker of its process: its receipt and queried skus."""
     queue = f"engine-{uuid.uuid4().hex[:8]}"
@@ -95,9 +122,7 @@ async def _checkout(nb, client, order):
         handle = await client.start_workflow(
             nb.Checkout.run,
             order,
-            id=f"wf-{uuid.uuid4().hex[:8]}",
-            task_queue=queue,
-            execution_timeout=timedelta(seconds=30),
+            **_on(queue),
         )
         return await handle.result(), await handle.query(nb.Checkout.skus)
 
@@ -133,14 +158,67 @@ async def test_a_checks_fake_activity_runs_in_the_checks_process(session, tempor
         result = await temporal_client.execute_workflow(
             nb.Stamp.run,
             nb.Order("cup", 2),
-            id=f"wf-{uuid.uuid4().hex[:8]}",
-            task_queue=queue,
-            execution_timeout=timedelta(seconds=30),
+            **_on(queue),
         )
     assert result == "cupx2"
     assert stamped == [(nb.Order, "cup", os.getpid())], (
         "the fake activity should get the check's own Order, in the checks' process"
     )
+
+
+async def test_a_check_callable_runs_as_if_in_the_notebooks_activity(
+    session, temporal_client, monkeypatch
+):
+    nb = session.module(hidden=False)
+    attempts = []
+
+    async def handle(sku):
+        attempts.append((sku, activity.info().activity_type, activity.info().attempt))
+        return 2
+
+    monkeypatch.setattr(nb, "handle", handle)
+    queue = f"engine-{uuid.uuid4().hex[:8]}"
+    async with harness.worker(
+        nb, temporal_client, queue, workflows=[nb.Tally], activities=[nb.tally]
+    ):
+        handle_ = await temporal_client.start_workflow(
+            nb.Tally.run,
+            nb.Order("pen", 2),
+            **_on(queue),
+        )
+        assert await handle_.result() == [2, 2]
+    assert attempts == [("pen", "tally", 1), ("pen", "tally", 1)]
+    # A handle of the checks crosses as a handle of the notebook's own client to the same run.
+    assert await nb.first_event(handle_) == "workflow_execution_started_event_attributes"
+    monkeypatch.undo()
+    assert nb.handle is not handle, "monkeypatch could not put the notebook's function back"
+
+
+async def test_a_checks_engine_error_keeps_its_type_and_replay_runs_there(session, temporal_client):
+    nb = session.module(hidden=False)
+
+    @activity.defn(name="stamp")
+    async def refuse(order: nb.Order) -> str:
+        raise ApplicationError("no such sku", type="NotFound", non_retryable=True)
+
+    queue = f"engine-{uuid.uuid4().hex[:8]}"
+    wid = f"wf-{uuid.uuid4().hex[:8]}"
+    async with harness.worker(
+        nb, temporal_client, queue, workflows=[nb.Stamp], activities=[refuse]
+    ):
+        with pytest.raises(WorkflowFailureError) as failed:
+            await temporal_client.execute_workflow(
+                nb.Stamp.run,
+                nb.Order("ink", 1),
+                **_on(queue, wid),
+            )
+    cause = failed.value.cause.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "NotFound", repr(cause)
+    assert cause.non_retryable, "the error's non_retryable did not cross (it was retried)"
+    history = await temporal_client.get_workflow_handle(wid).fetch_history()
+    await harness.replay(nb, [nb.Stamp], history)
+    with pytest.raises(RuntimeError, match="Workflow class Stamp is not registered"):
+        await harness.replay(nb, [nb.Checkout], history)
 
 
 async def test_a_learner_process_started_after_the_checks_made_a_client(tmp_path, temporal_client):

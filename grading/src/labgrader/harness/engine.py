@@ -20,7 +20,15 @@ import inspect
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from labgrader.harness.proxy import NotebookProxy, _MirrorMeta, _type_of
+from labgrader.harness.codec import typed_relay
+from labgrader.harness.proxy import (
+    HANDLE_ATTRIBUTE,
+    MIRROR_KEY,
+    NotebookProxy,
+    RemoteObject,
+    _MirrorMeta,
+    _type_of,
+)
 
 
 def _stub(
@@ -98,8 +106,16 @@ async def worker(
         workflows: Workflow classes of the notebook (``nb.Flow``).
         activities: The notebook's activities and the check's own (fakes).
         **options: More :class:`temporalio.worker.Worker` options, plain data.
+
+    A check's own workflow classes run on a worker here instead, and the notebook's
+    activities among ``activities`` are called in its process from that worker.
     """
-    if not isinstance(nb, NotebookProxy):
+    theirs = any(_is_notebooks(w) for w in (*workflows, *activities))
+    if isinstance(nb, NotebookProxy) and any(not _is_notebooks(w) for w in workflows):
+        # The check's own workflows run here; the notebook's activities, called from here.
+        activities = [_activity_here(nb, a) if _is_notebooks(a) else a for a in activities]
+        theirs = False
+    if not isinstance(nb, NotebookProxy) or not theirs:
         from temporalio.worker import Worker
 
         async with Worker(
@@ -131,4 +147,41 @@ async def worker(
         await asyncio.to_thread(nb._nb_request, "worker_stop", wid)
 
 
-__all__ = ["worker", "workflow_mirror"]
+def _is_notebooks(item: Any) -> bool:
+    """Whether a workflow class or activity is the notebook's (a mirror or a stand-in)."""
+    if isinstance(item, type):
+        return MIRROR_KEY in item.__dict__
+    return isinstance(item, RemoteObject) or hasattr(item, HANDLE_ATTRIBUTE)
+
+
+def _activity_here(nb: NotebookProxy, fn: Any) -> Any:
+    """An activity of this process that calls one of the notebook's activities there."""
+    from temporalio import activity
+
+    remote = fn if isinstance(fn, RemoteObject) else getattr(fn, HANDLE_ATTRIBUTE)
+    name, arg_types, ret_type = nb._nb_request("activity_info", remote)
+
+    async def relay(*args: Any) -> Any:
+        return await asyncio.to_thread(remote, *args)
+
+    typed_relay(relay, arg_types, ret_type)
+    return activity.defn(name=name)(relay)
+
+
+async def replay(nb: Any, workflows: Sequence[Any], history: Any) -> None:
+    """Replay a workflow history on the notebook's workflow classes, in its process.
+
+    Raises:
+        Exception: What :meth:`temporalio.worker.Replayer.replay_workflow` raised there (a
+            nondeterminism error), rebuilt here.
+    """
+    if not isinstance(nb, NotebookProxy):
+        from temporalio.worker import Replayer
+
+        await Replayer(workflows=list(workflows)).replay_workflow(history)
+        return
+    payload = [list(workflows), history.workflow_id, history.to_json()]
+    await asyncio.to_thread(nb._nb_request, "replay", payload)
+
+
+__all__ = ["replay", "worker", "workflow_mirror"]

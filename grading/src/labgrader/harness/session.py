@@ -47,9 +47,12 @@ class LearnerSession:
 
     def _handle(self, op: str, payload: Any) -> Any:
         if op == "callback":
-            cid, args, kwargs = payload
+            cid, args, kwargs, context = payload
             fn = self.proxy._nb_callbacks.get(int(cid))
-            return self.runner.call(fn, list(args), dict(kwargs))
+            return self.runner.call(fn, list(args), dict(kwargs), activity=context)
+        if op == "cancel":
+            self.runner.cancel(int(payload))
+            return None
         if op == "attribute":
             cid, name = payload
             return getattr(self.proxy._nb_callbacks.get(int(cid)), str(name))
