@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity
-from temporalio.worker import Worker
+
+from labgrader import harness
 
 BUILD_ID = "orchlab-lab05-checks"
 
@@ -38,9 +39,10 @@ async def worker(nb, client, task_queue, gate):
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
     try:
-        async with Worker(
+        async with harness.worker(
+            nb,
             client,
-            task_queue=task_queue,
+            task_queue,
             workflows=[nb.Promotion],
             activities=[gate],
             workflow_failure_exception_types=[Exception],
