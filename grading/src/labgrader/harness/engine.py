@@ -105,7 +105,8 @@ async def worker(
         task_queue: The check's task queue.
         workflows: Workflow classes of the notebook (``nb.Flow``).
         activities: The notebook's activities and the check's own (fakes).
-        **options: More :class:`temporalio.worker.Worker` options, plain data.
+        **options: More :class:`temporalio.worker.Worker` options, plain data (an
+            ``activity_executor`` is the learner's process's own when the worker runs there).
 
     A check's own workflow classes run on a worker here instead, and the notebook's
     activities among ``activities`` are called in its process from that worker.
@@ -128,6 +129,8 @@ async def worker(
             yield
         return
     nb._nb_runner.loop = asyncio.get_running_loop()
+    # The worker there runs the notebook's plain activities on threads of its own process.
+    options.pop("activity_executor", None)
     config = client.service_client.config
     wid = await asyncio.to_thread(
         nb._nb_request,

@@ -504,6 +504,7 @@ class Learner:
         return method(payload)
 
     def op_load(self, payload: Any) -> dict[str, Any]:
+        _use_engines(dict(payload or {}))
         self.engine.stop_all()
         self._objects.clear()
         self._handles.clear()
@@ -583,6 +584,24 @@ class Learner:
         workflows, workflow_id, history = payload
         replayer = Replayer(workflows=list(workflows))
         self.engine.run(replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, history)))
+
+
+ENGINE_VARIABLES = ("TEMPORAL_ADDRESS", "PREFECT_API_URL")
+"""Where the engines are: the checks' process may learn it after this process was forked (a
+fixture started an engine), and tells it with each load."""
+
+
+def _use_engines(env: dict[str, str]) -> None:
+    import os
+
+    for name in ENGINE_VARIABLES:
+        value = env.get(name)
+        if value is None or os.environ.get(name) == value:
+            continue
+        os.environ[name] = str(value)
+        if name == "PREFECT_API_URL" and "prefect.context" in sys.modules:
+            # Prefect read its settings when it was imported: read them again.
+            sys.modules["prefect.context"].refresh_global_settings_context()
 
 
 class _Engine:

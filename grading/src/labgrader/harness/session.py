@@ -8,11 +8,13 @@ notebook's module executed afresh in that process.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from labgrader.harness.channel import Channel, ChannelClosed
+from labgrader.harness.learner import ENGINE_VARIABLES
 from labgrader.harness.process import Zygote, kill, not_dumpable
 from labgrader.harness.proxy import CallbackRunner, ChecksCodec, NotebookProxy
 
@@ -91,7 +93,8 @@ class LearnerSession:
             self._hidden = hidden
             channel = self._start()
         try:
-            report = channel.request("load")
+            engines = {k: os.environ[k] for k in ENGINE_VARIABLES if k in os.environ}
+            report = channel.request("load", engines)
         except ChannelClosed as exc:
             self._stop()
             raise ChannelClosed(
