@@ -21,7 +21,8 @@ CELLS = [
     "def same(v):\n    return v\n\ndef call_twice(fn):\n    return [fn(1), fn(2)]",
     "def broken(:\n    pass",
     "def grow(chain):\n    chain.append(len(chain))\n    return None",
-    "import os\n\ndef where():\n    return os.getpid()",
+    "import os\n\ndef where():\n    return os.getpid()\n\n"
+    "def env(name):\n    return os.environ.get(name)",
     "class Boom(ValueError):\n    pass\n\ndef boom(x):\n    raise Boom(f'bad {x}')",
 ]
 
@@ -98,3 +99,12 @@ def test_hidden_checks_get_a_fresh_process(session):
     visible = session.module(hidden=False).where()
     hidden = session.module(hidden=True).where()
     assert visible != hidden
+
+
+def test_each_load_tells_where_the_engines_are(session, monkeypatch):
+    # A fixture may start an engine after the learner's processes could be forked.
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    monkeypatch.setenv("ORCHLAB_SECRET_THING", "not for the notebook")
+    nb = session.module(hidden=False)
+    assert nb.env("PREFECT_API_URL") == "http://127.0.0.1:9/api"
+    assert nb.env("ORCHLAB_SECRET_THING") is None
