@@ -130,6 +130,14 @@ def write_notebook(path: Path, cells: list[nbformat.NotebookNode]) -> Path:
     return path
 
 
+def write_submission_of(sources: list[str], folder: Path) -> Path:
+    """The submission module of a notebook of these code cells (dedented), in ``folder``."""
+    from labgrader.notebook import build_submission, write_submission
+
+    cells = [code(source) for source in sources]
+    return write_submission(build_submission(nbformat.v4.new_notebook(cells=cells)), folder)
+
+
 def write_course(root: Path, checks: str = CHECKS) -> Path:
     """Write a course holding the fixture lab (its solution and these checks) at ``root``."""
     write_notebook(root / "solutions" / LAB / f"{LAB}.ipynb", solution_cells())

@@ -16,8 +16,8 @@ import pytest
 from temporalio import activity
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
+from labgrader import harness
 from labgrader.checks import assert_equal
 
 
@@ -56,9 +56,10 @@ def _expected_metrics(nb, plan):
 async def _start(nb, client, task_queue, inp, activities=None, timeout=30):
     """Run the workflow on a worker of this check's own task queue; return the handle."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        async with Worker(
+        async with harness.worker(
+            nb,
             client,
-            task_queue=task_queue,
+            task_queue,
             workflows=[nb.TrainPipeline],
             activities=activities or nb.ACTIVITIES,
             activity_executor=pool,

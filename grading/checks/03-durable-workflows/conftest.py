@@ -1,8 +1,14 @@
 """Helpers shared by the lab 03 checks (as the fixture ``t``): a worker per check, quiet logs,
-history reading."""
+history reading.
+
+The checks run against the notebook in a learner process of its own: ``nb`` is a proxy, values
+cross by value, and the notebook's workflows and activities run on a worker in that process
+(see ``labgrader.harness``).
+"""
 
 import asyncio
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +18,8 @@ from types import SimpleNamespace
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
+
+from labgrader import harness
 
 BUILD_ID = "orchlab-lab03-checks"
 
@@ -32,19 +39,24 @@ def quiet():
             logger.setLevel(level)
 
 
+LABGRADER_PROCESS = True
+
+
 @contextlib.asynccontextmanager
-async def worker(client, task_queue, workflows, activities=()) -> AsyncIterator[Worker]:
-    """A worker for one check: explicit build id, and a bug in the workflow code fails the
-    run at once instead of being retried until the execution timeout."""
-    async with Worker(
+async def worker(nb, client, task_queue, workflows, activities=()) -> AsyncIterator[None]:
+    """A worker for one check (in the notebook's process for the notebook's workflows):
+    explicit build id, and a bug in the workflow code fails the run at once instead of being
+    retried until the execution timeout."""
+    async with harness.worker(
+        nb,
         client,
-        task_queue=task_queue,
-        workflows=workflows,
-        activities=list(activities),
+        task_queue,
+        workflows,
+        activities,
         workflow_failure_exception_types=[Exception],
         build_id=BUILD_ID,
-    ) as w:
-        yield w
+    ):
+        yield
 
 
 async def until_hung_or_closed(hung: asyncio.Event, handle: WorkflowHandle, timeout: float = 15):
@@ -87,11 +99,12 @@ def application_error(exc: BaseException | None) -> ApplicationError | None:
 
 
 @pytest.fixture
-def t() -> SimpleNamespace:
+def t(nb) -> SimpleNamespace:
     """The helpers above, for the check files (sibling modules are not importable)."""
     return SimpleNamespace(
         quiet=quiet,
-        worker=worker,
+        worker=functools.partial(worker, nb),
+        replay=functools.partial(harness.replay, nb),
         workflow_id=workflow_id,
         TIMEOUT=TIMEOUT,
         activity_attempts=activity_attempts,

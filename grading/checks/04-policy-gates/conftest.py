@@ -1,28 +1,39 @@
-"""Helpers shared by the lab 04 checks (as the fixture ``t``): a worker per check."""
+"""Helpers shared by the lab 04 checks (as the fixture ``t``): a worker per check.
+
+The checks run against the notebook in a learner process of its own: ``nb`` is a proxy, values
+cross by value, and the notebook's workflows run on a worker in that process (see
+``labgrader.harness``).
+"""
 
 import contextlib
+import functools
 import uuid
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 
 import pytest
-from temporalio.worker import Worker
+
+from labgrader import harness
 
 BUILD_ID = "orchlab-lab04-checks"
 
 
+LABGRADER_PROCESS = True
+
+
 @contextlib.asynccontextmanager
-async def worker(client, task_queue, workflows) -> AsyncIterator[Worker]:
-    """A worker for one check: explicit build id, and a bug in the workflow code fails the
-    run at once instead of being retried until the execution timeout."""
-    async with Worker(
+async def worker(nb, client, task_queue, workflows) -> AsyncIterator[None]:
+    """A worker for one check (in the notebook's process): explicit build id, and a bug in the
+    workflow code fails the run at once instead of being retried until the execution timeout."""
+    async with harness.worker(
+        nb,
         client,
-        task_queue=task_queue,
-        workflows=workflows,
+        task_queue,
+        workflows,
         workflow_failure_exception_types=[Exception],
         build_id=BUILD_ID,
-    ) as w:
-        yield w
+    ):
+        yield
 
 
 def workflow_id(task_queue: str) -> str:
@@ -30,6 +41,6 @@ def workflow_id(task_queue: str) -> str:
 
 
 @pytest.fixture
-def t() -> SimpleNamespace:
+def t(nb) -> SimpleNamespace:
     """The helpers above, for the check files (sibling modules are not importable)."""
-    return SimpleNamespace(worker=worker, workflow_id=workflow_id)
+    return SimpleNamespace(worker=functools.partial(worker, nb), workflow_id=workflow_id)

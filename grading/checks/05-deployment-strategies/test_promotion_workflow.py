@@ -16,8 +16,8 @@ from datetime import timedelta
 import pytest
 from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.worker import Worker
 
+from labgrader import harness
 from labgrader.checks import strictly_equal
 from orchlab.testing.history import scheduled_activities
 
@@ -42,9 +42,10 @@ async def worker(nb, client, task_queue, gate):
     for logger in loggers:
         logger.setLevel(logging.CRITICAL)
     try:
-        async with Worker(
+        async with harness.worker(
+            nb,
             client,
-            task_queue=task_queue,
+            task_queue,
             workflows=[nb.Promotion],
             activities=[gate],
             workflow_failure_exception_types=[Exception],

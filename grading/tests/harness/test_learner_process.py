@@ -8,10 +8,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import write_submission_of
 
 from labgrader.harness.proxy import NotebookNameError, RemoteObject
 from labgrader.harness.session import LearnerSession
-from labgrader.notebook import build_submission, write_submission
 
 CELLS = [
     "import dataclasses\n\n@dataclasses.dataclass(frozen=True)\n"
@@ -21,29 +21,15 @@ CELLS = [
     "def same(v):\n    return v\n\ndef call_twice(fn):\n    return [fn(1), fn(2)]",
     "def broken(:\n    pass",
     "def grow(chain):\n    chain.append(len(chain))\n    return None",
-    "import os\n\ndef where():\n    return os.getpid()",
+    "import os\n\ndef where():\n    return os.getpid()\n\n"
+    "def env(name):\n    return os.environ.get(name)",
     "class Boom(ValueError):\n    pass\n\ndef boom(x):\n    raise Boom(f'bad {x}')",
 ]
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    doc = {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {},
-        "cells": [
-            {
-                "cell_type": "code",
-                "source": c,
-                "metadata": {},
-                "outputs": [],
-                "execution_count": None,
-            }
-            for c in CELLS
-        ],
-    }
-    path = write_submission(build_submission(doc), tmp_path_factory.mktemp("sub"))
+    path = write_submission_of(CELLS, tmp_path_factory.mktemp("sub"))
     s = LearnerSession(path)
     yield s
     s.close()
@@ -113,3 +99,12 @@ def test_hidden_checks_get_a_fresh_process(session):
     visible = session.module(hidden=False).where()
     hidden = session.module(hidden=True).where()
     assert visible != hidden
+
+
+def test_each_load_tells_where_the_engines_are(session, monkeypatch):
+    # A fixture may start an engine after the learner's processes could be forked.
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    monkeypatch.setenv("ORCHLAB_SECRET_THING", "not for the notebook")
+    nb = session.module(hidden=False)
+    assert nb.env("PREFECT_API_URL") == "http://127.0.0.1:9/api"
+    assert nb.env("ORCHLAB_SECRET_THING") is None

@@ -18,6 +18,8 @@ dataclass instance        class name and fields, each by value
 exception                 class name, built-in base, arguments, attributes, message
 numpy array / scalar      dtype, shape and bytes (never the ``object`` dtype)
 a class of the notebook   a reference by name (the other side builds its own mirror)
+a Temporal workflow       the server, namespace, workflow id and run ids (the learner's
+handle                    side gets a handle of its own client to the same run)
 anything else             a *handle*: an id that only the sending side can resolve
 ========================  ===============================================================
 
@@ -33,6 +35,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
+import inspect
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -66,6 +69,7 @@ class Tag(enum.IntEnum):
     CLASSREF = 16
     NDARRAY = 17
     NPSCALAR = 18
+    WORKFLOW_HANDLE = 19
 
 
 MAX_DEPTH = 64
@@ -186,6 +190,26 @@ class Codec:
             return repr(value)
         return value
 
+    def exception_attributes(self, exc: BaseException) -> dict[str, Any]:
+        """The attributes an exception crosses with: its public ones (as ``repr`` when they
+        cannot cross), and for Temporal's own errors the private state their properties read
+        (``type``, ``non_retryable``, ``details`` of an ``ApplicationError``) where it crosses
+        as it is."""
+        attrs = {}
+        engine = type(exc).__module__.startswith("temporalio.")
+        for name, value in vars(exc).items():
+            if not isinstance(name, str) or name == "remote_message":
+                continue
+            if not name.startswith("_"):
+                attrs[name] = self.plain_or_repr(value)
+            elif engine and not name.startswith("__"):
+                try:
+                    self.dumps(value)
+                except Unsendable:
+                    continue
+                attrs[name] = value
+        return attrs
+
     def encode_other(self, value: Any) -> tuple[Tag, Any]:
         """Encode what is not plain data; the base codec refuses it."""
         raise Unsendable(f"a value of type {type(value).__name__} cannot cross")
@@ -257,4 +281,29 @@ def dataclass_fields(value: Any) -> list[list[Any]]:
     return [[f.name, getattr(value, f.name)] for f in dataclasses.fields(value)]
 
 
-__all__ = ["MAX_DEPTH", "MAX_MESSAGE", "Codec", "Tag", "Unsendable", "dataclass_fields"]
+def typed_relay(fn: Any, arg_types: list[Any], ret_type: Any) -> None:
+    """Give a relay ``fn(*args)`` of an activity in the other process the parameter types the
+    engine decodes its arguments into (when each is a class; else they arrive as plain data)."""
+    if any(t is None for t in arg_types):
+        return
+    params = [
+        inspect.Parameter(f"arg{i}", inspect.Parameter.POSITIONAL_ONLY, annotation=t)
+        for i, t in enumerate(arg_types)
+    ]
+    fn.__signature__ = inspect.Signature(
+        params, return_annotation=ret_type if ret_type is not None else inspect.Signature.empty
+    )
+    fn.__annotations__ = {p.name: p.annotation for p in params}
+    if ret_type is not None:
+        fn.__annotations__["return"] = ret_type
+
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_MESSAGE",
+    "Codec",
+    "Tag",
+    "Unsendable",
+    "dataclass_fields",
+    "typed_relay",
+]

@@ -32,7 +32,7 @@ from types import CodeType, ModuleType
 from typing import Any
 
 from labgrader.harness.channel import Channel
-from labgrader.harness.codec import Codec, Tag, Unsendable, dataclass_fields
+from labgrader.harness.codec import Codec, Tag, Unsendable, dataclass_fields, typed_relay
 from labgrader.notebook import SUBMISSION_MODULE_PREFIX, Submission
 
 _DEFINED = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)|^([A-Za-z_]\w*)\s*[:=]", re.M)
@@ -154,6 +154,8 @@ class Callback:
         self.name = str(info.get("name") or "callback")
         self.is_async = bool(info.get("async"))
         self.activity = info.get("activity")
+        self.arg_types: list[Any] = list(info.get("arg_types") or ())
+        self.ret_type: Any = info.get("ret_type")
         self.is_callable = bool(info.get("callable", True))
         self.__name__ = self.__qualname__ = self.name
 
@@ -167,16 +169,71 @@ class Callback:
             raise TypeError(f"the check's {self.name} object is not callable")
         if self.is_async:
             return self._acall(*args, **kwargs)
-        return self._channel.request("callback", [self.id, list(args), kwargs])
+        payload = [self.id, list(args), kwargs, _activity_context(self._channel.codec)]
+        return self._channel.request("callback", payload)
 
     async def _acall(self, *args: Any, **kwargs: Any) -> Any:
+        # Called from one of the notebook's activities (or as a check's fake activity): the
+        # check's code runs there as if in this activity (its info, attempt, heartbeat details)
+        # and is cancelled when this activity is.
+        context = _activity_context(self._channel.codec)
+        payload = [self.id, list(args), kwargs, context]
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            None, lambda: self._channel.request("callback", [self.id, list(args), kwargs])
+        call = loop.run_in_executor(
+            _CALLBACK_THREADS, lambda: self._channel.request("callback", payload)
         )
+        try:
+            return await call
+        except asyncio.CancelledError:
+            if context is not None:
+                self._channel.notify("cancel", context["token"])
+            raise
 
     def __repr__(self) -> str:
         return f"<check's callable {self.name}>"
+
+
+_CALLBACK_THREADS = concurrent.futures.ThreadPoolExecutor(32, thread_name_prefix="labgrader-call")
+"""Threads that wait for the checks' async callables (one per call in flight)."""
+_TOKENS = itertools.count(1)
+_ACTIVITY_INFO = (
+    "activity_id",
+    "activity_type",
+    "attempt",
+    "heartbeat_details",
+    "heartbeat_timeout",
+    "schedule_to_close_timeout",
+    "start_to_close_timeout",
+    "scheduled_time",
+    "current_attempt_scheduled_time",
+    "started_time",
+    "task_queue",
+    "workflow_id",
+    "workflow_namespace",
+    "workflow_run_id",
+    "workflow_type",
+    "is_local",
+)
+"""The fields of an activity's info a check's code sees as its own when the activity calls it."""
+
+
+def _activity_context(codec: Codec) -> dict[str, Any] | None:
+    """The running activity's info as plain data (and a token to cancel it by), if any."""
+    activity = sys.modules.get("temporalio.activity")
+    if activity is None or not activity.in_activity():
+        return None
+    info = activity.info()
+    fields = {}
+    for name in _ACTIVITY_INFO:
+        value = getattr(info, name, None)
+        if name == "heartbeat_details":
+            value = list(value or ())
+        try:
+            codec.dumps(value)
+        except Unsendable:
+            continue
+        fields[name] = value
+    return {"token": next(_TOKENS), "info": fields}
 
 
 class LearnerCodec(Codec):
@@ -222,6 +279,8 @@ class LearnerCodec(Codec):
             return learner.class_by_key(payload[0]["key"])[payload[1]]
         if tag is Tag.EXCEPTION:
             return learner.rebuild_exception(payload)
+        if tag is Tag.WORKFLOW_HANDLE:
+            return learner.engine.workflow_handle(*payload)
         return super().decode_tag(tag, payload)
 
 
@@ -389,11 +448,7 @@ class Learner:
 
     def exception_payload(self, exc: BaseException) -> list[Any]:
         codec = self.channel.codec
-        attrs = {
-            k: codec.plain_or_repr(v)
-            for k, v in vars(exc).items()
-            if not k.startswith("_") and isinstance(k, str)
-        }
+        attrs = codec.exception_attributes(exc)
         args = [codec.plain_or_repr(a) for a in exc.args]
         origin = getattr(exc, "_labgrader_origin", None)
         return [self.describe(type(exc)), args, attrs, str(exc), origin]
@@ -449,6 +504,7 @@ class Learner:
         return method(payload)
 
     def op_load(self, payload: Any) -> dict[str, Any]:
+        _use_engines(dict(payload or {}))
         self.engine.stop_all()
         self._objects.clear()
         self._handles.clear()
@@ -513,6 +569,40 @@ class Learner:
     def op_worker_stop(self, payload: Any) -> None:
         self.engine.stop_worker(int(payload))
 
+    def op_activity_info(self, payload: Any) -> list[Any]:
+        definition = getattr(payload, "__temporal_activity_definition", None)
+        if definition is None:
+            raise Unsendable(f"{getattr(payload, '__name__', payload)!r} is not an activity")
+        arg_types = [t if isinstance(t, type) else None for t in definition.arg_types or ()]
+        ret = definition.ret_type
+        return [definition.name, arg_types, ret if isinstance(ret, type) else None]
+
+    def op_replay(self, payload: Any) -> None:
+        from temporalio.client import WorkflowHistory
+        from temporalio.worker import Replayer
+
+        workflows, workflow_id, history = payload
+        replayer = Replayer(workflows=list(workflows))
+        self.engine.run(replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, history)))
+
+
+ENGINE_VARIABLES = ("TEMPORAL_ADDRESS", "PREFECT_API_URL")
+"""Where the engines are: the checks' process may learn it after this process was forked (a
+fixture started an engine), and tells it with each load."""
+
+
+def _use_engines(env: dict[str, str]) -> None:
+    import os
+
+    for name in ENGINE_VARIABLES:
+        value = env.get(name)
+        if value is None or os.environ.get(name) == value:
+            continue
+        os.environ[name] = str(value)
+        if name == "PREFECT_API_URL" and "prefect.context" in sys.modules:
+            # Prefect read its settings when it was imported: read them again.
+            sys.modules["prefect.context"].refresh_global_settings_context()
+
 
 class _Engine:
     """An event loop in a thread of its own, for the notebook's workers and coroutines."""
@@ -545,6 +635,15 @@ class _Engine:
             self._clients[(address, namespace)] = client
         return client
 
+    def workflow_handle(
+        self, address: str, namespace: str, wid: str, run_id: Any, first_run_id: Any
+    ) -> Any:
+        """A handle of this process's own client to a run the checks hold a handle to."""
+        client = asyncio.run_coroutine_threadsafe(
+            self._connect(address, namespace), self.loop()
+        ).result()
+        return client.get_workflow_handle(wid, run_id=run_id, first_execution_run_id=first_run_id)
+
     def start_worker(
         self,
         *,
@@ -563,14 +662,13 @@ class _Engine:
                 return fn
             name = fn.activity or fn.name
 
-            @temporal_activity.defn(name=name)
             async def relay(*args: Any) -> Any:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(
-                    None, lambda: fn._channel.request("callback", [fn.id, list(args), {}])
-                )
+                return await fn._acall(*args)
 
-            return relay
+            # The check's activity's parameter types, so the worker decodes its arguments
+            # into the notebook's classes (which cross back as the check's mirrors).
+            typed_relay(relay, fn.arg_types, fn.ret_type)
+            return temporal_activity.defn(name=name)(relay)
 
         async def start() -> tuple[Any, Any]:
             client = await self._connect(address, namespace)

@@ -7,6 +7,10 @@ visible checks, once more for the hidden ones, and again after a check timed out
 learner process keeps only its end of the channel (every other descriptor is closed), dies
 with the check run, and finds the check run not dumpable: the same user cannot read its
 memory or trace it.
+
+A process that made Temporal's runtime already (a grading worker of the distributed backend,
+a test session) must not fork one: the runtime's threads do not survive a fork, and a lock
+one of them held stays held in the child. The zygote is a fresh interpreter then.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import ctypes.util
 import os
 import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -53,6 +58,19 @@ class Zygote:
         self.submission = Submission.from_files(submission_path)
         self.filename = str(submission_path)
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._control = control
+        self._process: subprocess.Popen[bytes] | None = None
+        if _temporal_runtime_made():
+            # Temporal's runtime threads do not survive a fork, and a lock one of them held
+            # stays held in every process forked after: a fresh interpreter instead.
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", __name__, self.filename, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                stdin=subprocess.DEVNULL,
+            )
+            theirs.close()
+            self.pid = self._process.pid
+            return
         pid = os.fork()
         if pid == 0:  # the zygote
             control.close()
@@ -65,7 +83,6 @@ class Zygote:
                 os._exit(0)
         theirs.close()
         self.pid = pid
-        self._control = control
 
     def _serve(self, control: socket.socket) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # learner processes are reaped at once
@@ -124,9 +141,29 @@ class Zygote:
         """Stop the zygote."""
         with contextlib.suppress(OSError):
             self._control.close()
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            return
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
+
+
+def _main(argv: list[str]) -> None:
+    """The zygote started as a fresh interpreter: ``python -m labgrader.harness.process
+    SUBMISSION FD``."""
+    zygote = Zygote.__new__(Zygote)
+    zygote.submission = Submission.from_files(Path(argv[0]))
+    zygote.filename = argv[0]
+    zygote._serve(socket.socket(fileno=int(argv[1])))
+
+
+def _temporal_runtime_made() -> bool:
+    """Whether this process made Temporal's runtime (its threads, its global state)."""
+    runtime = sys.modules.get("temporalio.runtime")
+    ref = getattr(runtime, "_runtime_ref", None)
+    return getattr(ref, "_default_runtime", None) is not None
 
 
 def _max_fd() -> int:
@@ -145,3 +182,6 @@ def kill(pid: int) -> None:
 
 
 __all__ = ["LearnerStartError", "Zygote", "kill", "not_dumpable"]
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

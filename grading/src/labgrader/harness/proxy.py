@@ -159,10 +159,8 @@ class ChecksCodec(Codec):
         if dataclasses.is_dataclass(value):
             return Tag.DATACLASS, [{"key": _key_of(type(value))}, dataclass_fields(value)]
         if isinstance(value, BaseException):
-            attrs = {k: v for k, v in vars(value).items() if not k.startswith("_")}
-            attrs.pop("remote_message", None)
+            attrs = self.exception_attributes(value)
             args = [self.plain_or_repr(a) for a in value.args]
-            attrs = {k: self.plain_or_repr(v) for k, v in attrs.items()}
             origin = proxy._nb_callbacks.add(value)
             # Every class it is made of: the notebook rebuilds it from the first it knows (a
             # check's own subclass of an orchlab error arrives as a subclass of that error).
@@ -172,6 +170,9 @@ class ChecksCodec(Codec):
                 "mro": [_key_of(c) for c in type(value).__mro__[1:] if c is not object],
             }
             return Tag.EXCEPTION, [desc, args, attrs, str(value), origin]
+        handle = _workflow_handle(value)
+        if handle is not None:
+            return Tag.WORKFLOW_HANDLE, handle
         if isinstance(value, (types.ModuleType, NotebookProxy)):
             raise Unsendable(
                 f"a value of type {type(value).__name__} cannot be sent to the notebook"
@@ -212,16 +213,38 @@ def _key_of(cls: type) -> str:
     return f"{cls.__module__}:{cls.__qualname__}"
 
 
+def _workflow_handle(value: Any) -> list[Any] | None:
+    """A Temporal workflow handle of the checks, as the learner's side rebuilds it."""
+    client_module = sys.modules.get("temporalio.client")
+    if client_module is None or not isinstance(value, client_module.WorkflowHandle):
+        return None
+    client = value._client
+    return [
+        client.service_client.config.target_host,
+        client.namespace,
+        value.id,
+        value.run_id,
+        value.first_execution_run_id,
+    ]
+
+
 def _callable_info(fn: Any) -> dict[str, Any]:
     definition = getattr(fn, "__temporal_activity_definition", None)
     target = getattr(fn, "__func__", fn)
-    return {
+    info = {
         "callable": callable(fn),
         "name": getattr(fn, "__name__", type(fn).__name__),
         "async": inspect.iscoroutinefunction(target)
         or inspect.iscoroutinefunction(type(target).__call__),
         "activity": definition.name if definition is not None else None,
     }
+    if definition is not None:
+        # The types the worker there decodes the activity's arguments and result into (the
+        # notebook's own classes for this side's mirrors); any other hint decodes as plain data.
+        info["arg_types"] = [t if isinstance(t, type) else None for t in definition.arg_types or ()]
+        ret = definition.ret_type
+        info["ret_type"] = ret if isinstance(ret, type) else None
+    return info
 
 
 class _Callbacks:
@@ -256,6 +279,10 @@ class NotebookProxy:
     (:meth:`_nb_attach`); its own machinery is named ``_nb_*`` so that every other name is the
     notebook's.
     """
+
+    # No instance __dict__: every attribute is the notebook's (pytest's monkeypatch reads the
+    # old value with getattr, and puts it back on undo).
+    __slots__ = ("_nb_runner", "_state")
 
     def __init__(self) -> None:
         object.__setattr__(self, "_state", _ProxyState())
@@ -534,6 +561,9 @@ class CallbackRunner:
         self.proxy = proxy
         self.loop: asyncio.AbstractEventLoop | None = None
         self._pool = concurrent.futures.ThreadPoolExecutor(16, thread_name_prefix="labgrader-cb")
+        self._lock = threading.Lock()
+        self._activities: dict[int, tuple[Any, asyncio.AbstractEventLoop]] = {}
+        self._cancelled: set[int] = set()
 
     def unsolicited(self, channel: Channel, request: Request) -> None:
         self._pool.submit(self._serve, channel, request)
@@ -541,7 +571,25 @@ class CallbackRunner:
     def _serve(self, channel: Channel, request: Request) -> None:
         channel.serve(request)
 
-    def call(self, fn: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> Any:
+    def call(
+        self,
+        fn: Callable[..., Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
+        *,
+        activity: dict[str, Any] | None = None,
+    ) -> Any:
+        """Run one of this side's callables for the notebook.
+
+        Args:
+            fn: The callable.
+            args: Its positional arguments.
+            kwargs: Its keyword arguments.
+            activity: The activity of the notebook's worker that calls it (its info and a
+                token to cancel the call by): ``fn`` runs as if in that activity.
+        """
+        if activity is not None:
+            fn = self._in_activity(fn, activity)
         loop = self.loop
         on_loop = loop is not None and loop.is_running() and _not_on(loop)
         if inspect.iscoroutinefunction(getattr(fn, "__func__", fn)):
@@ -562,6 +610,41 @@ class CallbackRunner:
 
         loop.call_soon_threadsafe(run)
         return future.result()
+
+    def _in_activity(self, fn: Callable[..., Any], activity: dict[str, Any]) -> Any:
+        """``fn`` run in an activity context of Temporal's testing kit carrying the notebook
+        activity's info; cancelled (by token) when that activity is."""
+        from temporalio.testing import ActivityEnvironment
+
+        env = ActivityEnvironment()
+        env.info = dataclasses.replace(env.info, **activity["info"])
+        token = int(activity["token"])
+        if not inspect.iscoroutinefunction(getattr(fn, "__func__", fn)):
+            return functools.partial(env.run, fn)
+
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self._activities[token] = (env, asyncio.get_running_loop())
+                if token in self._cancelled:  # cancelled before it began here
+                    self._cancelled.discard(token)
+                    env.cancel()
+            try:
+                return await env.run(fn, *args, **kwargs)
+            finally:
+                with self._lock:
+                    self._activities.pop(token, None)
+
+        return run
+
+    def cancel(self, token: int) -> None:
+        """Cancel the call of an activity the notebook's worker cancelled."""
+        with self._lock:
+            entry = self._activities.pop(token, None)
+            if entry is None:
+                self._cancelled.add(token)
+        if entry is not None:
+            env, loop = entry
+            loop.call_soon_threadsafe(env.cancel)
 
 
 def _not_on(loop: asyncio.AbstractEventLoop) -> bool:

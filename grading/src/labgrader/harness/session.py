@@ -8,11 +8,13 @@ notebook's module executed afresh in that process.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from labgrader.harness.channel import Channel, ChannelClosed
+from labgrader.harness.learner import ENGINE_VARIABLES
 from labgrader.harness.process import Zygote, kill, not_dumpable
 from labgrader.harness.proxy import CallbackRunner, ChecksCodec, NotebookProxy
 
@@ -47,9 +49,12 @@ class LearnerSession:
 
     def _handle(self, op: str, payload: Any) -> Any:
         if op == "callback":
-            cid, args, kwargs = payload
+            cid, args, kwargs, context = payload
             fn = self.proxy._nb_callbacks.get(int(cid))
-            return self.runner.call(fn, list(args), dict(kwargs))
+            return self.runner.call(fn, list(args), dict(kwargs), activity=context)
+        if op == "cancel":
+            self.runner.cancel(int(payload))
+            return None
         if op == "attribute":
             cid, name = payload
             return getattr(self.proxy._nb_callbacks.get(int(cid)), str(name))
@@ -88,7 +93,8 @@ class LearnerSession:
             self._hidden = hidden
             channel = self._start()
         try:
-            report = channel.request("load")
+            engines = {k: os.environ[k] for k in ENGINE_VARIABLES if k in os.environ}
+            report = channel.request("load", engines)
         except ChannelClosed as exc:
             self._stop()
             raise ChannelClosed(
