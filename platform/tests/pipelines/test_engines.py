@@ -6,6 +6,7 @@ session by the ``orchlab.testing`` fixtures (or given by PREFECT_API_URL / TEMPO
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -58,6 +59,15 @@ def test_prefect_matches_local(
     assert result.metrics == local_result.metrics
     assert _comparable(result) == _comparable(local_result)
     assert result.artifacts["metrics"] == local_result.artifacts["metrics"]
+    # The engine's own id of the run: the flow run the Prefect UI links to.
+    with temporary_settings({PREFECT_API_URL: prefect_api_url}):
+
+        async def flow_run_name() -> str:
+            async with get_client() as client:
+                return (await client.read_flow_run(result.engine_run_id)).name
+
+        assert asyncio.run(flow_run_name()) == result.run_id
+    assert local_result.engine_run_id == ""
 
 
 async def test_temporal_matches_local(
@@ -78,7 +88,8 @@ async def test_temporal_matches_local(
     assert result.engine == "temporal" and result.succeeded, result.error
     assert result.metrics == local_result.metrics
     assert _comparable(result) == _comparable(local_result)
-    handle = temporal_client.get_workflow_handle(f"wine_training/{result.run_id}")
+    assert result.engine_run_id == f"wine_training/{result.run_id}"
+    handle = temporal_client.get_workflow_handle(result.engine_run_id)
     assert (await handle.describe()).status is not None
 
 

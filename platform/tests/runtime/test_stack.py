@@ -15,7 +15,8 @@ from orchlab.config import get_settings
 from orchlab.errors import ServiceError
 from orchlab.runtime import Stack, read_stack, temporal_address
 from orchlab.runtime._process import free_port, pid_alive, port_open
-from orchlab.runtime.stack import ensure_temporal
+from orchlab.runtime.services import ServiceRecord
+from orchlab.runtime.stack import ensure_temporal, write_stack
 
 ORCHLAB = [sys.executable, "-m", "orchlab.cli"]
 
@@ -153,3 +154,22 @@ def test_ui_urls_come_from_the_running_stack_and_the_environment(
         assert ui_urls()["temporal"] == "https://temporal.example"
     finally:
         stack.stop()
+
+
+def test_run_links_point_at_the_run_in_each_engines_ui(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchlab.runtime import run_link
+
+    assert run_link("temporal", "wine_training/r1") is None  # no UI known: no link
+    monkeypatch.setenv("TEMPORAL_UI_URL", "http://127.0.0.1:8233/")
+    assert run_link("temporal", "wine_training/r1", namespace="ml team") == (
+        "http://127.0.0.1:8233/namespaces/ml%20team/workflows/wine_training%2Fr1"
+    )
+    assert run_link("temporal", "") is None and run_link("local", "x") is None
+    isolated.mkdir(parents=True, exist_ok=True)
+    write_stack(
+        isolated,
+        {"prefect": ServiceRecord("prefect", os.getpid(), "http://h:1/api", {"ui": "http://h:1"})},
+    )
+    assert run_link("prefect", "0a1b") == "http://h:1/runs/flow-run/0a1b"

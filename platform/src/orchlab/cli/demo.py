@@ -20,6 +20,7 @@ from rich.table import Table
 
 from orchlab.cli import app
 from orchlab.cli._errors import fail
+from orchlab.cli.run import _show_link
 from orchlab.logs import quiet_engine_logs
 
 console = Console()
@@ -38,7 +39,7 @@ def demo(
     Example: orchlab demo
     """
     from orchlab.pipelines import PipelineResult, run_prefect, run_temporal
-    from orchlab.runtime import connect_temporal, ensure_prefect, ensure_temporal, ui_urls
+    from orchlab.runtime import connect_temporal, ensure_prefect, ensure_temporal
 
     # Prefect logs every task run at INFO, a Temporal worker every retried attempt: the
     # table below is the summary a person wants.
@@ -82,15 +83,8 @@ def demo(
     if results["prefect"].metrics != results["temporal"].metrics:
         fail("the engines disagree on the metrics")
     console.print("[green]same pipeline, two engines, identical metrics.[/]")
-    urls = ui_urls()
-    if "prefect" in urls:
-        console.print(f"Prefect runs:   {urls['prefect']}/runs", highlight=False, soft_wrap=True)
-    if "temporal" in urls:
-        console.print(
-            f"Temporal runs:  {urls['temporal']}/namespaces/default/workflows",
-            highlight=False,
-            soft_wrap=True,
-        )
+    for result in results.values():
+        _show_link(result)
 
 
 __all__ = ["demo"]

@@ -86,6 +86,23 @@ def _show_result(result: PipelineResult) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    _show_link(result)
+
+
+def _show_link(result: PipelineResult) -> None:
+    """The run's id in its engine and, when its UI is up, a direct link to it."""
+    from orchlab.runtime import run_link
+
+    if not result.engine_run_id:
+        return
+    kind = "workflow" if result.engine == "temporal" else "flow run"
+    link = run_link(result.engine, result.engine_run_id)
+    where = f": {link}" if link else " (no UI known: `make lab` starts one)"
+    console.print(
+        f"{result.engine} {kind} [bold]{result.engine_run_id}[/]{where}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("run")

@@ -21,6 +21,7 @@ from typing import Any
 
 from prefect import Task, flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run as current_flow_run
 from prefect.runtime import task_run as current_task_run
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -91,7 +92,7 @@ def pipeline_flow(
         workdir=Path(workdir),
         registry_dir=Path(registry_dir) if registry_dir else None,
     )
-    outcome = PipelineOutcome()
+    outcome = PipelineOutcome(engine_run_id=str(current_flow_run.id or ""))
     for stage in setup.plan.stages:
         futures = {
             step.name: step_task(step).submit(asdict(setup.call(step, outcome.outputs)))

@@ -53,6 +53,8 @@ class PipelineOutcome:
     """Outputs of the steps that succeeded."""
     failures: dict[str, StepFailure] = field(default_factory=dict)
     """The steps that failed."""
+    engine_run_id: str = ""
+    """The engine's own id of the run (a Prefect flow run's id), when the engine knows it."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PipelineOutcome:
@@ -60,6 +62,7 @@ class PipelineOutcome:
         return cls(
             outputs={k: StepOutput(**v) for k, v in data.get("outputs", {}).items()},
             failures={k: _failure_of(v) for k, v in data.get("failures", {}).items()},
+            engine_run_id=str(data.get("engine_run_id", "")),
         )
 
 
@@ -121,6 +124,9 @@ class PipelineResult(BaseModel):
     """The spec's published artifacts that were produced."""
     workdir: str = ""
     """Where the run's artifacts are."""
+    engine_run_id: str = ""
+    """The engine's own id of the run: the Temporal workflow id, the Prefect flow run id
+    (empty on the local runner). :func:`orchlab.runtime.run_link` makes a UI link of it."""
     error: str | None = None
     """The first failure, as ``step 'name': ErrorType: message``."""
 
@@ -224,6 +230,7 @@ def assemble_result(
         artifacts=artifacts,
         workdir=workdir,
         error=first_error or ("steps were skipped" if failed else None),
+        engine_run_id=outcome.engine_run_id,
     )
 
 

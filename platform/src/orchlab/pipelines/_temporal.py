@@ -136,12 +136,14 @@ async def run_temporal(
         registry_dir=str(setup.registry_dir) if setup.registry_dir else None,
     )
 
+    workflow_id = f"{setup.plan.pipeline}/{setup.run_id}"
+
     async def execute() -> PipelineOutcome:
         try:
             return await client.execute_workflow(
                 PipelineWorkflow.run,
                 payload,
-                id=f"{setup.plan.pipeline}/{setup.run_id}",
+                id=workflow_id,
                 task_queue=task_queue,
                 static_summary=f"pipeline {setup.plan.pipeline} v{setup.plan.version}",
             )
@@ -158,6 +160,7 @@ async def run_temporal(
                     outcome = await execute()
         else:
             outcome = await execute()
+        outcome.engine_run_id = workflow_id
         return observed.finish(setup.finish(outcome, "temporal"))
 
 

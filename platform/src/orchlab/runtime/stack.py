@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from orchlab.config import Settings, get_settings
 from orchlab.errors import ServiceError, first_line
@@ -304,6 +305,39 @@ def ui_urls(state_dir: Path | None = None, settings: Settings | None = None) -> 
     return urls
 
 
+def run_link(
+    engine: str,
+    engine_run_id: str,
+    *,
+    namespace: str | None = None,
+    state_dir: Path | None = None,
+    settings: Settings | None = None,
+) -> str | None:
+    """A direct link to one run in its engine's UI, or ``None`` when no UI is known.
+
+    Args:
+        engine: ``temporal`` or ``prefect`` (anything else has no UI).
+        engine_run_id: The Temporal workflow id, or the Prefect flow run id.
+        namespace: The Temporal namespace (default: the configured one).
+        state_dir: Where ``orchlab up`` recorded the UIs; found when omitted.
+        settings: orchlab's settings; read from the environment when omitted.
+
+    Returns:
+        ``<Temporal UI>/namespaces/<ns>/workflows/<id>`` or ``<Prefect UI>/runs/flow-run/<id>``.
+    """
+    s = settings or get_settings()
+    ui = ui_urls(state_dir, s).get(engine)
+    if not ui or not engine_run_id:
+        return None
+    ui = ui.rstrip("/")
+    if engine == "temporal":
+        ns = quote(namespace or s.temporal_namespace, safe="")
+        return f"{ui}/namespaces/{ns}/workflows/{quote(engine_run_id, safe='')}"
+    if engine == "prefect":
+        return f"{ui}/runs/flow-run/{quote(engine_run_id, safe='')}"
+    return None
+
+
 _owned: dict[str, EmbeddedService] = {}
 
 
@@ -495,6 +529,7 @@ __all__ = [
     "prefect_api_url",
     "reach_prefect",
     "read_stack",
+    "run_link",
     "stop_stack",
     "temporal_address",
     "temporal_connect_options",
