@@ -49,10 +49,17 @@ def test_stack_records_refuses_a_second_start_and_stops_cleanly(
     for name in ("02-b", "01-a"):
         (labs / name).mkdir(parents=True)
         (labs / name / f"{name}.ipynb").write_text('{"cells": []}', encoding="utf-8")
-    stack = Stack(get_settings(), jupyter=True, labs_dir=labs)
+    said: list[str] = []
+    stack = Stack(get_settings(), jupyter=True, labs_dir=labs, on_stage=said.append)
     records = stack.start()
     try:
         assert set(records) == {"temporal", "jupyter"}
+        assert [line.split(" in ")[0] for line in said] == [
+            "starting Temporal...",
+            "Temporal ready",
+            "starting JupyterLab...",
+            "JupyterLab ready",
+        ]
         lab = records["jupyter"]
         base, _, token = lab.url.partition("/lab?token=")
         assert lab.extra["start"] == f"{base}/lab/tree/01-a/01-a.ipynb?token={token}"

@@ -66,7 +66,11 @@ def up(
     Example: orchlab up --jupyter
     """
     settings = get_settings()
-    stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir)
+
+    def stage(text: str) -> None:
+        console.print(f"[dim]{text}[/]", highlight=False)
+
+    stack = Stack(settings, jupyter=jupyter, labs_dir=labs_dir, on_stage=stage)
     running = read_stack(stack.state_dir)
     if running:
         console.print(

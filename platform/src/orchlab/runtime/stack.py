@@ -18,6 +18,8 @@ import os
 import re
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -409,6 +411,9 @@ def ensure_prefect(*, timeout: float = 120.0) -> str:
     return url
 
 
+_LABELS = {"temporal": "Temporal", "prefect": "Prefect", "jupyter": "JupyterLab"}
+
+
 class Stack:
     """The whole local stack for ``make lab``: Temporal (with UI), Prefect (with UI) and,
     optionally, JupyterLab on ``labs/``.
@@ -417,15 +422,23 @@ class Stack:
         settings: Ports, host and state folder.
         jupyter: Also start JupyterLab.
         labs_dir: The folder JupyterLab serves.
+        on_stage: Called with what is starting ("starting Prefect...") and, once it
+            answers, how long it took ("Prefect ready in 12.3 s").
     """
 
     def __init__(
-        self, settings: Settings, *, jupyter: bool = False, labs_dir: Path = Path("labs")
+        self,
+        settings: Settings,
+        *,
+        jupyter: bool = False,
+        labs_dir: Path = Path("labs"),
+        on_stage: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.state_dir = find_state_dir(settings)
         self.jupyter = jupyter
         self.labs_dir = labs_dir
+        self.on_stage = on_stage
         self.services: list[EmbeddedService] = []
         self.notes: list[str] = []
 
@@ -506,7 +519,12 @@ class Stack:
 
     def _start(self, service: EmbeddedService, tie_to_parent: bool) -> None:
         self.services.append(service)
+        label = _LABELS.get(service.name, service.name)
+        say = self.on_stage or (lambda _: None)
+        say(f"starting {label}...")
+        began = time.monotonic()
         service.start(timeout=self.settings.startup_timeout, tie_to_parent=tie_to_parent)
+        say(f"{label} ready in {time.monotonic() - began:.1f} s")
 
     def stop(self) -> None:
         """Stop every service this stack started, newest first, and forget the record."""
