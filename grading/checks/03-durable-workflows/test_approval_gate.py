@@ -67,12 +67,14 @@ async def test_hidden_first_decision_wins_and_no_early_expiry(
     t, nb, temporal_time_skipping, task_queue
 ):
     client = temporal_time_skipping.client
+    # Both decisions reach the run before any worker does, in this order: with a worker
+    # running, the first could end the run before the second arrived (a race, not a verdict).
+    handle = await client.start_workflow(
+        nb.ApprovalGate.run, 600, id=t.workflow_id(task_queue), task_queue=task_queue
+    )
+    await handle.signal(nb.ApprovalGate.reject, "drift too high")
+    await handle.signal(nb.ApprovalGate.approve, "bob")
     async with t.worker(client, task_queue, [nb.ApprovalGate]):
-        handle = await client.start_workflow(
-            nb.ApprovalGate.run, 600, id=t.workflow_id(task_queue), task_queue=task_queue
-        )
-        await handle.signal(nb.ApprovalGate.reject, "drift too high")
-        await handle.signal(nb.ApprovalGate.approve, "bob")
         result = await asyncio.wait_for(handle.result(), 20)
     assert strictly_equal((result.outcome, result.detail), ("rejected", "drift too high")), (
         f"reject('drift too high') came first and wins; got {result!r}"
