@@ -185,15 +185,17 @@ async def test_hidden_failed_prod_gate_asks_nobody(nb, temporal_time_skipping, t
 @pytest.mark.check(exercise="promotion-workflow", points=3, hidden=True)
 async def test_hidden_first_decision_wins(nb, temporal_time_skipping, task_queue):
     client = temporal_time_skipping.client
+    # Both decisions reach the run before any worker does, in this order: with a worker
+    # running, the first could end the run before the second arrived (a race, not a verdict).
+    handle = await client.start_workflow(
+        nb.Promotion.run,
+        nb.PromotionInput("2.1.0", 900),
+        id=_id(task_queue),
+        task_queue=task_queue,
+    )
+    await handle.signal(nb.Promotion.reject, "drift 0.31 on amount")
+    await handle.signal(nb.Promotion.approve, "bob")
     async with worker(nb, client, task_queue, scripted_gate(nb, {}, [])):
-        handle = await client.start_workflow(
-            nb.Promotion.run,
-            nb.PromotionInput("2.1.0", 900),
-            id=_id(task_queue),
-            task_queue=task_queue,
-        )
-        await handle.signal(nb.Promotion.reject, "drift 0.31 on amount")
-        await handle.signal(nb.Promotion.approve, "bob")
         result = await asyncio.wait_for(handle.result(), 20)
     assert strictly_equal(_outcome(result), ("rejected", "staging", "drift 0.31 on amount")), (
         f"reject('drift 0.31 on amount') came first and wins: PromotionOutcome('rejected', "
