@@ -12,13 +12,10 @@ due date (plus extension) loses :data:`LATE_PENALTY_PER_DAY` of its score per st
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from labgrader.errors import LabgraderError
+from orchlab.files import write_atomic  # one atomic write for the platform and the grader
 
 LATE_PENALTY_PER_DAY = 0.1
 """The share of the score a submission loses per started day late."""
@@ -190,23 +188,6 @@ def apply_late_policy(row: Row, days: int) -> None:
             f"submitted {days} day(s) late: {LATE_PENALTY_PER_DAY:.0%} off per day, "
             f"{row.raw_score:g} -> {row.score:g} points"
         )
-
-
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write a file all at once: a temporary file in the same folder, then a rename.
-
-    Text is written as UTF-8, bytes as they are.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def gradebook_csv(

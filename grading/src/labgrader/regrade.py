@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from labgrader.batch import BatchGrader, BatchLog
+from labgrader.errors import LabNotFound
 from labgrader.gradebook import Row, Status, apply_late_policy
 from labgrader.intake import Entry
 from labgrader.limits import Limits
@@ -107,8 +108,6 @@ def regrade(
     if exercise is not None:
         known = {c["exercise"] for r in previous.values() for c in r.checks}
         if exercise not in known:
-            from labgrader.errors import LabNotFound
-
             raise LabNotFound(
                 f"no exercise {exercise!r} in lab {publication.lab}'s rows; "
                 f"exercises: {', '.join(sorted(known)) or 'none'}"

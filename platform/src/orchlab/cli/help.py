@@ -71,16 +71,23 @@ def plain_metavars(command: Any) -> Any:
     return command
 
 
+def _version(distribution: str) -> str:
+    if distribution == "orchlab":
+        from orchlab import __version__  # the package's one source of its version
+
+        return __version__
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
 def version_option(distribution: str, prog: str) -> Callable[[bool], None]:
     """A ``--version`` callback printing ``PROG VERSION`` from the installed metadata."""
 
     def show(value: bool) -> None:
         if value:
-            try:
-                found = version(distribution)
-            except PackageNotFoundError:
-                found = "0+unknown"
-            typer.echo(f"{prog} {found}")
+            typer.echo(f"{prog} {_version(distribution)}")
             raise typer.Exit(0)
 
     return show
