@@ -11,6 +11,9 @@ Three layers, each usable on its own:
   ordered into an :class:`ExecutionPlan` by :func:`build_plan`.
 - **Engine adapters** returning one :class:`PipelineResult`: :func:`run_local`,
   :func:`run_prefect` and :func:`run_temporal`.
+- **Schedules**: a spec's ``schedule:`` (:class:`ScheduleSpec`) becomes a Temporal Schedule
+  (:func:`create_temporal_schedule`, :func:`backfill_temporal`) or Prefect deployment
+  schedules (:func:`prefect_deployment`).
 
 Example::
 
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
     from orchlab.pipelines._model import ALGORITHMS, Algorithm, evaluate, infer, train
     from orchlab.pipelines._monitor import DEFAULT_THRESHOLD, monitor, population_stability_index
     from orchlab.pipelines._plan import ExecutionPlan, PlannedStep, bind_params, build_plan
-    from orchlab.pipelines._prefect import pipeline_flow, run_prefect
+    from orchlab.pipelines._prefect import pipeline_flow, run_prefect, scheduled_pipeline_flow
     from orchlab.pipelines._registry import ModelRegistry, register
     from orchlab.pipelines._result import (
         Engine,
@@ -56,6 +59,17 @@ if TYPE_CHECKING:
         StepResult,
         StepStatus,
     )
+    from orchlab.pipelines._schedule import (
+        PrefectScheduling,
+        backfill_temporal,
+        create_temporal_schedule,
+        prefect_deployment,
+        prefect_schedules,
+        scheduled_run,
+        temporal_schedule,
+    )
+    from orchlab.pipelines._schedule_spec import ScheduleSpec
+    from orchlab.pipelines._scheduled_workflow import ScheduledPipelineWorkflow, ScheduledRun
     from orchlab.pipelines._spec import (
         ParamSpec,
         ParamType,
@@ -88,12 +102,11 @@ if TYPE_CHECKING:
 # keeps the package importable inside Temporal's workflow sandbox.
 _EXPORTS: dict[str, str] = {
     "ALGORITHMS": "_model",
-    "DEFAULT_TASK_QUEUE": "_temporal",
-    "DEFAULT_THRESHOLD": "_monitor",
-    "SOURCES": "_data",
     "Algorithm": "_model",
     "ColumnSchema": "_artifacts",
     "ColumnType": "_artifacts",
+    "DEFAULT_TASK_QUEUE": "_temporal",
+    "DEFAULT_THRESHOLD": "_monitor",
     "Dataset": "_artifacts",
     "DatasetRef": "_artifacts",
     "DriftReport": "_artifacts",
@@ -112,7 +125,12 @@ _EXPORTS: dict[str, str] = {
     "PipelineWorkflow": "_temporal_workflow",
     "PlannedStep": "_plan",
     "PredictionsRef": "_artifacts",
+    "PrefectScheduling": "_schedule",
     "RunSetup": "_local",
+    "SOURCES": "_data",
+    "ScheduleSpec": "_schedule_spec",
+    "ScheduledPipelineWorkflow": "_scheduled_workflow",
+    "ScheduledRun": "_scheduled_workflow",
     "Schema": "_artifacts",
     "Source": "_data",
     "SpecSource": "_local",
@@ -127,8 +145,10 @@ _EXPORTS: dict[str, str] = {
     "TaskTemplate": "_tasks",
     "TrainedModel": "_artifacts",
     "ValidationReport": "_artifacts",
+    "backfill_temporal": "_schedule",
     "bind_params": "_plan",
     "build_plan": "_plan",
+    "create_temporal_schedule": "_schedule",
     "create_worker": "_temporal",
     "evaluate": "_model",
     "execute_step": "_tasks",
@@ -141,6 +161,8 @@ _EXPORTS: dict[str, str] = {
     "monitor": "_monitor",
     "pipeline_flow": "_prefect",
     "population_stability_index": "_monitor",
+    "prefect_deployment": "_schedule",
+    "prefect_schedules": "_schedule",
     "prepare_run": "_local",
     "register": "_registry",
     "register_task": "_tasks",
@@ -148,7 +170,10 @@ _EXPORTS: dict[str, str] = {
     "run_prefect": "_prefect",
     "run_step_activity": "_temporal",
     "run_temporal": "_temporal",
+    "scheduled_pipeline_flow": "_prefect",
+    "scheduled_run": "_schedule",
     "task_names": "_tasks",
+    "temporal_schedule": "_schedule",
     "train": "_model",
     "transform": "_data",
     "validate": "_data",
@@ -184,7 +209,11 @@ __all__ = [
     "PipelineWorkflow",
     "PlannedStep",
     "PredictionsRef",
+    "PrefectScheduling",
     "RunSetup",
+    "ScheduleSpec",
+    "ScheduledPipelineWorkflow",
+    "ScheduledRun",
     "Schema",
     "Source",
     "SpecSource",
@@ -199,8 +228,10 @@ __all__ = [
     "TaskTemplate",
     "TrainedModel",
     "ValidationReport",
+    "backfill_temporal",
     "bind_params",
     "build_plan",
+    "create_temporal_schedule",
     "create_worker",
     "evaluate",
     "execute_step",
@@ -213,6 +244,8 @@ __all__ = [
     "monitor",
     "pipeline_flow",
     "population_stability_index",
+    "prefect_deployment",
+    "prefect_schedules",
     "prepare_run",
     "register",
     "register_task",
@@ -220,7 +253,10 @@ __all__ = [
     "run_prefect",
     "run_step_activity",
     "run_temporal",
+    "scheduled_pipeline_flow",
+    "scheduled_run",
     "task_names",
+    "temporal_schedule",
     "train",
     "transform",
     "validate",

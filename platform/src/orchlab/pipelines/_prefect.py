@@ -27,9 +27,11 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from orchlab.errors import OrchlabError
 from orchlab.observability._instrument import observe_run
-from orchlab.pipelines._local import RunSetup, SpecSource, prepare_run
+from orchlab.pipelines._local import RunSetup, SpecSource, new_run_id, prepare_run
 from orchlab.pipelines._plan import ExecutionPlan, PlannedStep
 from orchlab.pipelines._result import PipelineOutcome, PipelineResult, StepFailure
+from orchlab.pipelines._scheduled_workflow import ScheduledRun, scheduled_params
+from orchlab.pipelines._spec import PipelineSpec
 from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
 from orchlab.reliability._classify import DEFAULT_CLASSIFIER
 
@@ -110,6 +112,35 @@ def pipeline_flow(
     return asdict(outcome)
 
 
+@flow(name="orchlab-scheduled-pipeline", persist_result=False, validate_parameters=False)
+def scheduled_pipeline_flow(run: dict[str, Any]) -> dict[str, Any]:
+    """What a pipeline's Prefect deployment runs: plan for the scheduled time, then run.
+
+    ``run`` is :func:`orchlab.pipelines.scheduled_run` as a dict. The scheduled time is the
+    flow run's own (``prefect.runtime.flow_run.scheduled_start_time``), so a late run still
+    processes the day it was scheduled for.
+    """
+    scheduled = ScheduledRun(**run)
+    spec = PipelineSpec.from_dict(scheduled.spec)
+    run_id = new_run_id(spec.name)
+    setup = prepare_run(
+        spec,
+        scheduled_params(scheduled, current_flow_run.scheduled_start_time),
+        workdir=Path(scheduled.workdir_root) / run_id if scheduled.workdir_root else None,
+        registry_dir=scheduled.registry_dir,
+        run_id=run_id,
+    )
+    result: dict[str, Any] = pipeline_flow.with_options(
+        name=setup.plan.pipeline, flow_run_name=setup.run_id
+    )(
+        plan=setup.plan.to_dict(),
+        run_id=setup.run_id,
+        workdir=str(setup.workdir),
+        registry_dir=str(setup.registry_dir) if setup.registry_dir else None,
+    )
+    return result
+
+
 def run_prefect(
     spec: SpecSource,
     params: Mapping[str, object] | None = None,
@@ -165,4 +196,4 @@ def run_prefect(
         return observed.finish(setup.finish(outcome, "prefect"))
 
 
-__all__ = ["pipeline_flow", "run_prefect", "run_step_task", "step_task"]
+__all__ = ["pipeline_flow", "run_prefect", "run_step_task", "scheduled_pipeline_flow", "step_task"]

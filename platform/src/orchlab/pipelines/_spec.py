@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from orchlab.errors import SpecError, did_you_mean
 from orchlab.pipelines._retry import NO_RETRY, StepRetry
+from orchlab.pipelines._schedule_spec import ScheduleSpec
 from orchlab.pipelines._tasks import get_task
 
 ParamType = Literal["str", "int", "float", "bool", "date"]
@@ -198,6 +199,8 @@ class PipelineSpec(BaseModel):
     """The steps, in any order; ``needs`` sets the order of execution."""
     artifacts: dict[str, str] = Field(default_factory=dict)
     """Outputs the pipeline publishes: a name to ``${steps.STEP.OUTPUT}``."""
+    schedule: ScheduleSpec | None = None
+    """When the pipeline runs on its own (Temporal Schedules, Prefect deployment schedules)."""
 
     @model_validator(mode="after")
     def _check(self) -> PipelineSpec:
@@ -407,6 +410,23 @@ def check_spec(spec: PipelineSpec) -> None:
         if target is None:
             raise SpecError(f"artifact {label!r} must be ${{steps.STEP.OUTPUT}}, got {ref!r}")
         _check_output(spec, f"artifact {label!r}", *target)
+    if spec.schedule is not None:
+        _check_schedule(spec, spec.schedule)
+
+
+def _check_schedule(spec: PipelineSpec, schedule: ScheduleSpec) -> None:
+    known = list(spec.parameters)
+    for name in [*schedule.params, *([schedule.date_param] if schedule.date_param else [])]:
+        if name not in spec.parameters:
+            raise SpecError(
+                f"schedule: unknown parameter {name!r}{did_you_mean(name, known)}; "
+                f"parameters: {', '.join(known) or 'none'}"
+            )
+    if schedule.date_param and spec.parameters[schedule.date_param].type != "date":
+        raise SpecError(
+            f"schedule: date_param {schedule.date_param!r} must be a date parameter, not "
+            f"{spec.parameters[schedule.date_param].type}"
+        )
 
 
 def _check_param(name: str, pspec: ParamSpec) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from temporalio import activity
@@ -25,6 +26,13 @@ from orchlab import __version__
 from orchlab.observability._instrument import observe_run, temporal_client_for_run
 from orchlab.pipelines._local import SpecSource, prepare_run
 from orchlab.pipelines._result import PipelineOutcome, PipelineResult
+from orchlab.pipelines._scheduled_workflow import (
+    PLAN_ACTIVITY,
+    PlanCall,
+    ScheduledPipelineWorkflow,
+    scheduled_params,
+)
+from orchlab.pipelines._spec import PipelineSpec
 from orchlab.pipelines._tasks import StepCall, StepOutput, execute_step
 from orchlab.pipelines._temporal_workflow import RUN_STEP_ACTIVITY, PipelineInput, PipelineWorkflow
 from orchlab.reliability._classify import DEFAULT_CLASSIFIER
@@ -55,6 +63,26 @@ def run_step_activity(call: StepCall) -> StepOutput:
         raise error from exc
 
 
+@activity.defn(name=PLAN_ACTIVITY)
+def plan_scheduled_run(call: PlanCall) -> PipelineInput:
+    """Bind the parameters for the scheduled time and plan the run (on a worker)."""
+    when = datetime.fromisoformat(call.scheduled_for)
+    workdir = f"{call.run.workdir_root}/{call.run_id}" if call.run.workdir_root else None
+    setup = prepare_run(
+        PipelineSpec.from_dict(call.run.spec),
+        scheduled_params(call.run, when),
+        workdir=workdir,
+        registry_dir=call.run.registry_dir,
+        run_id=call.run_id,
+    )
+    return PipelineInput(
+        plan=setup.plan,
+        run_id=setup.run_id,
+        workdir=str(setup.workdir),
+        registry_dir=str(setup.registry_dir) if setup.registry_dir else None,
+    )
+
+
 def create_worker(
     client: Client,
     task_queue: str = DEFAULT_TASK_QUEUE,
@@ -63,7 +91,7 @@ def create_worker(
     max_concurrent_activities: int = 4,
     build_id: str | None = None,
 ) -> Worker:
-    """A worker that runs pipeline workflows and steps from ``task_queue``.
+    """A worker that runs pipeline workflows (scheduled ones too) and steps from ``task_queue``.
 
     Args:
         client: A connected Temporal client.
@@ -77,8 +105,9 @@ def create_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PipelineWorkflow],
-        activities=[run_step_activity],
+        # The schedule's small workflow plans each run, then runs it as a PipelineWorkflow.
+        workflows=[PipelineWorkflow, ScheduledPipelineWorkflow],
+        activities=[run_step_activity, plan_scheduled_run],
         activity_executor=activity_executor,
         max_concurrent_activities=max_concurrent_activities,
         build_id=build_id or f"orchlab-{__version__}",
@@ -164,4 +193,10 @@ async def run_temporal(
         return observed.finish(setup.finish(outcome, "temporal"))
 
 
-__all__ = ["DEFAULT_TASK_QUEUE", "create_worker", "run_step_activity", "run_temporal"]
+__all__ = [
+    "DEFAULT_TASK_QUEUE",
+    "create_worker",
+    "plan_scheduled_run",
+    "run_step_activity",
+    "run_temporal",
+]
