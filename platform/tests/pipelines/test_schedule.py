@@ -99,7 +99,7 @@ async def test_a_backfill_runs_each_past_day_for_that_day(
         # 06:00 in Berlin on 1, 2 and 3 November; paused schedules still backfill.
         await backfill_temporal(handle, date(2026, 11, 1), date(2026, 11, 4))
         query = f"TemporalScheduledById = '{schedule_id}'"
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=4) as pool:
             async with create_worker(temporal_client, task_queue, activity_executor=pool):
                 runs: list[Any] = []
                 for _ in range(600):  # bounded: the three runs take a second or two
@@ -139,7 +139,7 @@ def test_prefect_gets_the_schedule_and_is_told_what_it_cannot_do() -> None:
     assert (cron.cron, cron.timezone, cron.parameters) == (
         "0 6 * * *",
         "Europe/Berlin",
-        {"source": "wine"},
+        {"source": "diabetes"},
     )
     assert skip.concurrency_limit.limit == 1
     assert skip.concurrency_limit.collision_strategy.value == "CANCEL_NEW"
