@@ -5,6 +5,10 @@ Claim check
     :class:`ObjectStore` (:class:`FolderStore` by default) and keeps a content-addressed
     reference in the workflow history; :func:`chain` combines it with another codec
     (encrypt first, then claim-check).
+Fan-out / fan-in
+    :func:`fan_out` calls an activity (or any coroutine) per shard with bounded concurrency and
+    collects every outcome in a :class:`FanOutResult`; :meth:`FanOutResult.retry_failed`
+    runs only the failed shards again. Deterministic, so usable in workflow code.
 """
 
 from orchlab.scale._claim_check import (
@@ -15,6 +19,7 @@ from orchlab.scale._claim_check import (
     chain,
 )
 from orchlab.scale._errors import ClaimCheckError
+from orchlab.scale._fan_out import FanOutResult, fan_out
 from orchlab.scale._stores import FolderStore, ObjectStore, check_key, content_key
 
 __all__ = [
@@ -23,9 +28,11 @@ __all__ = [
     "SIZE",
     "ClaimCheckCodec",
     "ClaimCheckError",
+    "FanOutResult",
     "FolderStore",
     "ObjectStore",
     "chain",
     "check_key",
     "content_key",
+    "fan_out",
 ]
