@@ -34,8 +34,11 @@ WORKED = [
 @pytest.mark.check(exercise="critical-path", points=5)
 def test_worked_example(nb):
     spans = _spans(nb, WORKED)
-    assert_equal(_path(nb, spans, "critical_path(worked example)"), ["r", "b", "d"],
-                 what="critical_path(worked example)")
+    assert_equal(
+        _path(nb, spans, "critical_path(worked example)"),
+        ["r", "b", "d"],
+        what="critical_path(worked example)",
+    )
     with pytest.raises(ValueError):
         nb.critical_path([])
     orphan = _spans(nb, [*WORKED, ("lost", "x", "zz", 1.0, 2.0)])
@@ -54,11 +57,16 @@ def test_hidden_latest_end_ties_and_roots(nb):
         ("inner", "i", "a", 0.5, 7.9),
         ("leaf", "l", "c", 6.5, 8.5),
     ]
-    assert_equal(_path(nb, _spans(nb, rows), "critical_path"), ["r", "c", "l"],
-                 what="critical_path (latest end, not longest duration; a tie goes to the first in the list)",
-                 hint="step:c and step:b both end at 9.0; step:c comes first in the list")
+    assert_equal(
+        _path(nb, _spans(nb, rows), "critical_path"),
+        ["r", "c", "l"],
+        what="critical_path (the latest end, not the longest duration; a tie: the first)",
+        hint="step:c and step:b both end at 9.0; step:c comes first in the list",
+    )
     single = _spans(nb, [("only", "o", None, 1.0, 2.0)])
-    assert_equal(_path(nb, single, "critical_path(one span)"), ["o"], what="critical_path(one span)")
+    assert_equal(
+        _path(nb, single, "critical_path(one span)"), ["o"], what="critical_path(one span)"
+    )
     two_roots = _spans(nb, [("a", "a", None, 0.0, 1.0), ("b", "b", None, 0.0, 2.0)])
     with pytest.raises(ValueError):
         nb.critical_path(two_roots)

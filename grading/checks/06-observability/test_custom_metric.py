@@ -50,8 +50,16 @@ def test_worked_example(nb):
     }
     assert_close(
         got,
-        {"ok": 1.0, "failed": 1.0, "le 1.0": 1.0, "le 5.0": 1.0, "le 30.0": 2.0, "count": 2.0,
-         "sum": 12.7, "pending": 3.0},
+        {
+            "ok": 1.0,
+            "failed": 1.0,
+            "le 1.0": 1.0,
+            "le 5.0": 1.0,
+            "le 30.0": 2.0,
+            "count": 2.0,
+            "sum": 12.7,
+            "pending": 3.0,
+        },
         what="the scraped samples after the worked example",
         hint="None means the sample is missing: check the metric names, labels and buckets",
     )
@@ -71,8 +79,12 @@ def test_errors_record_nothing(nb):
         m.set_pending("gpu", -1)
     s = _samples(nb, m)
     recorded = {k: v for k, v in s.items() if v}
-    assert_equal(recorded, {}, what="non-zero samples after refused calls only",
-                 hint="validate status and seconds before touching any metric")
+    assert_equal(
+        recorded,
+        {},
+        what="non-zero samples after refused calls only",
+        hint="validate status and seconds before touching any metric",
+    )
 
 
 @pytest.mark.check(exercise="custom-metric", points=3, hidden=True)
@@ -112,7 +124,10 @@ def test_hidden_registry_gauge_and_reader(nb):
         nb.read_metric(text, "lat_seconds_bucket", {"le": "1.0"}),
     ]
     assert_close(got, [2.0, 4.5, 1.0], what="read_metric on three samples")
-    for name, labels in (("jobs_total", {"queue": "gpu"}), ("jobs", {"queue": "gpu", "kind": "eval"}),
-                         ("missing", {})):
+    for name, labels in (
+        ("jobs_total", {"queue": "gpu"}),
+        ("jobs", {"queue": "gpu", "kind": "eval"}),
+        ("missing", {}),
+    ):
         with pytest.raises(KeyError):
             nb.read_metric(text, name, labels)

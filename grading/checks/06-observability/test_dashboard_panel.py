@@ -41,8 +41,11 @@ def expected(metric, title, panel_id, thresholds, quantiles=(0.5, 0.95, 0.99)):
 def test_worked_example(nb):
     got = nb.latency_panel("lab06_step_duration_seconds", "Step latency", 2, [5.0, 30.0])
     assert_type(got, dict, what="latency_panel(...)")
-    assert_equal(got, expected("lab06_step_duration_seconds", "Step latency", 2, [5.0, 30.0]),
-                 what="latency_panel('lab06_step_duration_seconds', 'Step latency', 2, [5.0, 30.0])")
+    assert_equal(
+        got,
+        expected("lab06_step_duration_seconds", "Step latency", 2, [5.0, 30.0]),
+        what="latency_panel('lab06_step_duration_seconds', 'Step latency', 2, [5.0, 30.0])",
+    )
     with pytest.raises(ValueError):
         nb.latency_panel("step duration", "x", 1, [1.0])
 
@@ -50,15 +53,29 @@ def test_worked_example(nb):
 @pytest.mark.check(exercise="dashboard-panel", points=5, hidden=True)
 def test_hidden_other_inputs_and_errors(nb):
     got = nb.latency_panel("orchlab:run_seconds", "Runs", 7, [60.0], (0.9, 0.999))
-    assert_equal(got, expected("orchlab:run_seconds", "Runs", 7, [60.0], (0.9, 0.999)),
-                 what="latency_panel('orchlab:run_seconds', 'Runs', 7, [60.0], (0.9, 0.999))",
-                 hint="a single threshold is red; 0.999 is legend 'p99.9'")
+    assert_equal(
+        got,
+        expected("orchlab:run_seconds", "Runs", 7, [60.0], (0.9, 0.999)),
+        what="latency_panel('orchlab:run_seconds', 'Runs', 7, [60.0], (0.9, 0.999))",
+        hint="a single threshold is red; 0.999 is legend 'p99.9'",
+    )
     three = nb.latency_panel("_x", "T", 1, [1, 2, 3], [0.5])
-    assert_equal(three, expected("_x", "T", 1, [1, 2, 3], [0.5]),
-                 what="latency_panel('_x', 'T', 1, [1, 2, 3], [0.5])")
-    for args in (("9lives", "x", 1, [1.0]), ("ok name", "x", 1, [1.0]), ("a-b", "x", 1, [1.0]),
-                 ("m", "x", 0, [1.0]), ("m", "x", 1, []), ("m", "x", 1, [2.0, 1.0]),
-                 ("m", "x", 1, [1.0, 1.0]), ("m", "x", 1, [1.0], []), ("m", "x", 1, [1.0], [0.5, 1.0]),
-                 ("m", "x", 1, [1.0], [0.0])):
+    assert_equal(
+        three,
+        expected("_x", "T", 1, [1, 2, 3], [0.5]),
+        what="latency_panel('_x', 'T', 1, [1, 2, 3], [0.5])",
+    )
+    for args in (
+        ("9lives", "x", 1, [1.0]),
+        ("ok name", "x", 1, [1.0]),
+        ("a-b", "x", 1, [1.0]),
+        ("m", "x", 0, [1.0]),
+        ("m", "x", 1, []),
+        ("m", "x", 1, [2.0, 1.0]),
+        ("m", "x", 1, [1.0, 1.0]),
+        ("m", "x", 1, [1.0], []),
+        ("m", "x", 1, [1.0], [0.5, 1.0]),
+        ("m", "x", 1, [1.0], [0.0]),
+    ):
         with pytest.raises(ValueError):
             nb.latency_panel(*args)

@@ -67,15 +67,26 @@ def test_worked_example(nb):
     )
     assert_equal(
         line,
-        {"event": "step finished", "level": "info", "step": "train", "trace_id": span.trace_id,
-         "span_id": span.span_id},
+        {
+            "event": "step finished",
+            "level": "info",
+            "step": "train",
+            "trace_id": span.trace_id,
+            "span_id": span.span_id,
+        },
         what="the log line (without seconds)",
-        hint="trace_id and span_id are those of the step:train span, as 32 and 16 lowercase hex digits",
+        hint="trace_id and span_id are the step:train span's, as 32 and 16 lowercase hex digits",
     )
-    assert_equal(span.attributes.get("step"), "train", what="the step:train span's 'step' attribute")
+    assert_equal(
+        span.attributes.get("step"), "train", what="the step:train span's 'step' attribute"
+    )
     outside = nb.add_trace_ids(None, "info", {"event": "idle", "n": 1})
-    assert_equal(outside, {"event": "idle", "n": 1}, what="add_trace_ids outside any span",
-                 hint="no current span: add nothing, not even None")
+    assert_equal(
+        outside,
+        {"event": "idle", "n": 1},
+        what="add_trace_ids outside any span",
+        hint="no current span: add nothing, not even None",
+    )
 
 
 @pytest.mark.check(exercise="trace-log", points=5, hidden=True)
@@ -90,8 +101,14 @@ def test_hidden_failure_is_logged_and_raised(nb):
     span = _span(nb, "step:join_events")
     assert_equal(
         lines[0],
-        {"event": "step failed", "level": "error", "step": "join_events", "error": "KeyError",
-         "trace_id": span.trace_id, "span_id": span.span_id},
+        {
+            "event": "step failed",
+            "level": "error",
+            "step": "join_events",
+            "error": "KeyError",
+            "trace_id": span.trace_id,
+            "span_id": span.span_id,
+        },
         what="the failed step's log line",
     )
     assert span.status == "ERROR", (
@@ -101,7 +118,11 @@ def test_hidden_failure_is_logged_and_raised(nb):
     nb.log_step("b", Work(value=[1, 2]))
     first, second = _lines(nb)
     span_a, span_b = _span(nb, "step:a"), _span(nb, "step:b")
-    assert_equal([_ids(first), _ids(second)],
-                 [{"trace_id": span_a.trace_id, "span_id": span_a.span_id},
-                  {"trace_id": span_b.trace_id, "span_id": span_b.span_id}],
-                 what="each line's ids (each step its own span)")
+    assert_equal(
+        [_ids(first), _ids(second)],
+        [
+            {"trace_id": span_a.trace_id, "span_id": span_a.span_id},
+            {"trace_id": span_b.trace_id, "span_id": span_b.span_id},
+        ],
+        what="each line's ids (each step its own span)",
+    )

@@ -17,14 +17,16 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from labgrader.checks import assert_equal, assert_type, strictly_equal
+from orchlab.testing.history import scheduled_activities
 
 
 async def _run(t, nb, env, task_queue, job, *, fails=False):
-    """Run ``job`` from a traced client of the checks; return (result, the run's spans)."""
+    """Run ``job`` from a traced client of the checks; return (result, the run's spans, and
+    each scheduled activity's (type, start-to-close timeout, maximum attempts) from its history)."""
     client, exporter = t.traced(env.client)
     result = None
     async with t.worker(env.client, task_queue, [nb.TracedScoring], [nb.score_batch]):
-        run = client.execute_workflow(
+        handle = await client.start_workflow(
             nb.TracedScoring.run,
             job,
             id=f"{task_queue}-{uuid.uuid4().hex[:6]}",
@@ -33,9 +35,13 @@ async def _run(t, nb, env, task_queue, job, *, fails=False):
         )
         if fails:
             with pytest.raises(WorkflowFailureError):
-                await asyncio.wait_for(run, 20)
+                await asyncio.wait_for(handle.result(), 20)
         else:
-            result = await asyncio.wait_for(run, 20)
+            result = await asyncio.wait_for(handle.result(), 20)
+    scheduled = [
+        (call.name, call.start_to_close, call.retry_policy.maximum_attempts)
+        for call in await scheduled_activities(handle)
+    ]
     starts = [s for s in exporter.get_finished_spans() if s.name == "StartWorkflow:TracedScoring"]
     assert len(starts) == 1, "the checks' client recorded no StartWorkflow span"
     ctx = starts[0].get_span_context()
@@ -48,7 +54,7 @@ async def _run(t, nb, env, task_queue, job, *, fails=False):
         f"(trace {trace_id}); got span names {sorted({s.name for s in spans})}. Likely cause: "
         f"the worker has no interceptors=[TRACING_INTERCEPTOR]"
     )
-    return result, spans
+    return result, spans, scheduled
 
 
 def _scores(spans):
@@ -72,8 +78,14 @@ def _mine(span, *keys):
 @pytest.mark.check(exercise="traced-workflow", points=8)
 async def test_worked_example(t, nb, temporal_time_skipping, task_queue):
     job = nb.ScoreJob("wine-v3", [[0.9, 0.2], [0.7], [0.1, 0.6, 0.95]])
-    result, spans = await _run(t, nb, temporal_time_skipping, task_queue, job)
+    result, spans, scheduled = await _run(t, nb, temporal_time_skipping, task_queue, job)
     assert_equal(result, 4, what="TracedScoring.run(ScoreJob('wine-v3', 3 batches))")
+    assert_equal(
+        scheduled,
+        [("score_batch", timedelta(seconds=10), 1)] * 3,
+        what="the activities the run scheduled (type, start_to_close_timeout, maximum_attempts)",
+        hint="one per batch, start_to_close_timeout=10 s, RetryPolicy(maximum_attempts=1)",
+    )
     plans = [s for s in spans if s.name == "plan"]
     assert len(plans) == 1, (
         f"one 'plan' span per run (otel_workflow.completed_span in the workflow); got {len(plans)}"
@@ -96,7 +108,13 @@ async def test_worked_example(t, nb, temporal_time_skipping, task_queue):
 @pytest.mark.check(exercise="traced-workflow", points=4)
 async def test_bad_batch(t, nb, temporal_time_skipping, task_queue):
     job = nb.ScoreJob("wine-v3", [[0.9], [0.4, 1.7], [0.8]])
-    _, spans = await _run(t, nb, temporal_time_skipping, task_queue, job, fails=True)
+    _, spans, scheduled = await _run(t, nb, temporal_time_skipping, task_queue, job, fails=True)
+    assert_equal(
+        len(scheduled),
+        2,
+        what="the number of activities scheduled when the second of three batches fails",
+        hint="a failed batch fails the run: no later batch is scheduled",
+    )
     scores = _scores(spans)
     got = [_mine(s, "rows") for s in scores]
     assert_equal(
@@ -109,7 +127,8 @@ async def test_bad_batch(t, nb, temporal_time_skipping, task_queue):
     bad = scores[1]
     assert strictly_equal(bad.status, "ERROR") and "exception" in bad.events, (
         f"the failing batch's score span ends with status ERROR and an 'exception' event; got "
-        f"status {bad.status!r}, events {bad.events!r}. Likely cause: the error caught inside the span"
+        f"status {bad.status!r}, events {bad.events!r}. Likely cause: the error caught inside "
+        f"the span"
     )
     assert "accepted" not in bad.attributes, (
         f"accepted is set only on success; the failing batch's span has {bad.attributes!r}"
@@ -124,7 +143,7 @@ async def test_bad_batch(t, nb, temporal_time_skipping, task_queue):
 @pytest.mark.check(exercise="traced-workflow", points=3, hidden=True)
 async def test_hidden_threshold_and_empty(t, nb, temporal_time_skipping, task_queue):
     job = nb.ScoreJob("churn-v9", [[0.3, 0.3, 0.29], [], [1.0, 0.0]], 0.3)
-    result, spans = await _run(t, nb, temporal_time_skipping, task_queue, job)
+    result, spans, _ = await _run(t, nb, temporal_time_skipping, task_queue, job)
     assert_equal(result, 3, what="TracedScoring.run with threshold 0.3 (scores equal to it count)")
     plans = [s for s in spans if s.name == "plan"]
     assert len(plans) == 1 and strictly_equal(_mine(plans[0], "batches"), {"batches": 3}), (
