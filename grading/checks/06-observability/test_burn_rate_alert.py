@@ -45,7 +45,7 @@ def test_fast_burn_pages_and_clears(nb):
         [short, long],
         [300.0, 50.0],
         rel=1e-9,
-        what="[burn_rate(300), burn_rate(3600)] after 10 minutes at 30 % errors",
+        what="burn_rate(300) and burn_rate(3600) after 10 minutes at 30 % errors",
         hint="the 5-minute window holds the records of minutes 65-69; the hour, minutes 10-69",
     )
     assert _firing(alert, "firing() during the outage") is True, "a 30 % outage pages"
@@ -106,7 +106,7 @@ def test_hidden_windows_edges_and_second_pair(nb):
         [alert.burn_rate(60), alert.burn_rate(600)],
         [2.0, 2.0],
         rel=1e-12,
-        what="[burn_rate(60), burn_rate(600)]",
+        what="burn_rate(60) and burn_rate(600)",
     )
     assert _firing(alert, "firing() at exactly the threshold") is True, (
         "a burn rate equal to the threshold fires (>=)"
