@@ -1,0 +1,27 @@
+# exercise: traced-workflow
+# why: counts only scores above the threshold, not those equal to it
+@activity.defn(name="score_batch")
+async def score_batch(batch: ScoreBatch) -> int:
+    """Count the scores at or above the threshold, inside a span that says what was scored."""
+    with TRACER.start_as_current_span("score", attributes={"model": batch.model, "rows": len(batch.scores)}) as span:
+        if any(not 0 <= score <= 1 for score in batch.scores):
+            raise ValueError(f"a score outside [0, 1] in {batch.scores!r}")
+        accepted = sum(1 for score in batch.scores if score > batch.threshold)
+        span.set_attribute("accepted", accepted)
+        return accepted
+
+
+@workflow.defn(name="TracedScoring", sandboxed=False)
+class TracedScoring:
+    """Score every batch of a job, in order, and say so in the trace."""
+
+    @workflow.run
+    async def run(self, job: ScoreJob) -> int:
+        otel_workflow.completed_span("plan", attributes={"batches": len(job.batches)})
+        total = 0
+        for batch in job.batches:
+            total += await workflow.execute_activity(
+                score_batch, ScoreBatch(job.model, batch, job.threshold),
+                start_to_close_timeout=timedelta(seconds=10), retry_policy=RetryPolicy(maximum_attempts=1),
+            )
+        return total
