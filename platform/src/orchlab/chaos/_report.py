@@ -115,6 +115,14 @@ class ExperimentSummary:
     """From the first fault's start to the end of the after-check, when it was met."""
     tags: list[str] = field(default_factory=list)
     """The experiment's tags."""
+    control: bool = False
+    """A run with the mitigation switched off: it is expected to deviate (and proves the
+    mitigation is what holds the steady state)."""
+
+    @property
+    def as_expected(self) -> bool:
+        """Completed, and held (or, for a control run, deviated)."""
+        return self.status == "completed" and self.deviated == self.control
 
     @property
     def verdict(self) -> str:
@@ -183,8 +191,8 @@ def _probes(state: dict[str, Any] | None) -> list[ProbeResult]:
     ]
 
 
-def read_journal(path: Path | str) -> ExperimentSummary:
-    """Read a chaostoolkit journal.
+def read_journal(path: Path | str, *, control: bool = False) -> ExperimentSummary:
+    """Read a chaostoolkit journal (``control``: a run without the mitigation).
 
     Raises:
         JournalError: When the file is missing, not JSON, or not a journal.
@@ -222,6 +230,7 @@ def read_journal(path: Path | str) -> ExperimentSummary:
         seconds=float(raw.get("duration") or 0.0),
         recovery_seconds=recovery,
         tags=list(experiment.get("tags", [])),
+        control=control,
     )
 
 
@@ -258,27 +267,37 @@ def _activity_rows(activities: list[ActivityResult]) -> list[str]:
     return rows
 
 
+def _title(summary: ExperimentSummary) -> str:
+    return summary.title + (" (without mitigation)" if summary.control else "")
+
+
 def to_markdown(summaries: list[ExperimentSummary]) -> str:
     """The report as Markdown."""
     held = sum(1 for s in summaries if s.verdict == "held")
     lines = [
         "# Resilience report",
         "",
-        f"{len(summaries)} experiment(s): {held} held, "
+        f"{len(summaries)} run(s): {held} held, "
         f"{sum(1 for s in summaries if s.verdict == 'deviated')} deviated, "
-        f"{sum(1 for s in summaries if s.verdict not in ('held', 'deviated'))} did not complete.",
+        f"{sum(1 for s in summaries if s.verdict not in ('held', 'deviated'))} did not complete; "
+        f"{sum(1 for s in summaries if not s.as_expected)} not as expected. A run marked "
+        "*without mitigation* switches the mitigation off and is expected to deviate: it shows "
+        "what the mitigation is worth.",
         "",
-        "| experiment | verdict | faults | recovery (s) | journal |",
-        "|---|---|---|---|---|",
+        "| experiment | verdict | as expected | faults | recovery (s) | journal |",
+        "|---|---|---|---|---|---|",
     ]
     for s in summaries:
         faults = ", ".join(a.name for a in s.faults) or "-"
         recovery = f"{s.recovery_seconds:.1f}" if s.recovery_seconds is not None else "-"
-        lines.append(f"| {s.title} | **{s.verdict}** | {faults} | {recovery} | `{s.source}` |")
+        lines.append(
+            f"| {_title(s)} | **{s.verdict}** | {'yes' if s.as_expected else '**no**'} "
+            f"| {faults} | {recovery} | `{s.source}` |"
+        )
     for s in summaries:
         lines += [
             "",
-            f"## {s.title}",
+            f"## {_title(s)}",
             "",
             f"**Verdict: {s.verdict}** (status `{s.status}`, deviated `{str(s.deviated).lower()}`"
             f", {s.seconds:.1f} s"
@@ -323,9 +342,17 @@ def to_html(markdown: str) -> str:
 
 
 def resilience_report(
-    journals: list[Path | str], out_dir: Path | str
+    journals: list[Path | str],
+    out_dir: Path | str,
+    *,
+    without_mitigation: list[Path | str] | None = None,
 ) -> tuple[Path, Path, list[ExperimentSummary]]:
     """Write ``resilience-report.md`` and ``resilience-report.html`` for ``journals``.
+
+    Args:
+        journals: Runs expected to hold their steady state.
+        out_dir: Where the report goes.
+        without_mitigation: Runs with the mitigation switched off, expected to deviate.
 
     Returns:
         The Markdown path, the HTML path and the summaries, in the journals' order.
@@ -336,6 +363,7 @@ def resilience_report(
     from orchlab.files import write_atomic
 
     summaries = [read_journal(j) for j in journals]
+    summaries += [read_journal(j, control=True) for j in without_mitigation or []]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     markdown = to_markdown(summaries)

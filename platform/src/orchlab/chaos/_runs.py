@@ -126,6 +126,26 @@ async def workflow_status(client: Client, workflow_id: str, *, wait: float = 0.0
         await asyncio.sleep(0.1)
 
 
+async def unfinished_runs(
+    client: Client, *, task_queue: str, query: str | None = None, wait: float = 0.0
+) -> list[tuple[str, str]]:
+    """The workflows on ``task_queue`` that did not complete: ``(workflow id, status)`` of
+    those failed, timed out, terminated or cancelled, and of those still running after
+    waiting up to ``wait`` seconds for them to close."""
+    parts = [f"TaskQueue = '{task_queue}'"] + ([f"({query})"] if query else [])
+    deadline = time.monotonic() + wait
+    while True:
+        found = [
+            (wf.id, wf.status.name if wf.status else "UNKNOWN")
+            async for wf in client.list_workflows(" AND ".join(parts))
+        ]
+        bad = [(wid, status) for wid, status in found if status != "COMPLETED"]
+        running = any(status == "RUNNING" for _, status in bad)
+        if not running or time.monotonic() >= deadline:
+            return bad
+        await asyncio.sleep(0.2)
+
+
 async def pending_activity_started(client: Client, workflow_id: str) -> bool:
     """Whether the workflow has an activity a worker is running right now."""
     from temporalio.api.enums.v1 import PendingActivityState
@@ -210,6 +230,7 @@ __all__ = [
     "task_queue_state",
     "temporal_client",
     "temporal_stats",
+    "unfinished_runs",
     "visibility_query",
     "workflow_status",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import urllib.request
 from pathlib import Path
@@ -25,6 +26,8 @@ from orchlab.chaos import _owned, _runs
 from orchlab.chaos._owned import ChaosError
 
 Configuration = dict[str, Any] | None
+
+logger = logging.getLogger("chaostoolkit")
 
 
 def _address(address: str | None, configuration: Configuration) -> str | None:
@@ -129,11 +132,41 @@ def workflow_status(
     return _runs.run_sync(read())
 
 
+def lost_runs(
+    task_queue: str,
+    wait: float = 30.0,
+    query: str | None = None,
+    address: str | None = None,
+    configuration: Configuration = None,
+) -> int:
+    """How many workflows on ``task_queue`` did not complete: failed, timed out,
+    terminated, or still running after ``wait`` seconds (each is logged with its id).
+    Tolerance: ``0``: every run a fault touched finished, nothing was lost.
+
+    Args:
+        task_queue: The queue the experiment's runs use (a fresh one per experiment).
+        wait: Seconds to let running workflows finish first.
+        query: More of Temporal's list filter.
+        address: A Temporal frontend other than the configured one (``{name}`` of a server
+            the experiment started).
+    """
+
+    async def read() -> list[tuple[str, str]]:
+        client = await _runs.temporal_client(_address(address, configuration))
+        return await _runs.unfinished_runs(client, task_queue=task_queue, query=query, wait=wait)
+
+    bad = _runs.run_sync(read())
+    for workflow_id, status in bad:
+        logger.warning("run %s did not complete: %s", workflow_id, status)
+    return len(bad)
+
+
 def temporal_healthy(
-    address: str | None = None, timeout: float = 3.0, configuration: Configuration = None
+    address: str | None = None, timeout: float = 5.0, configuration: Configuration = None
 ) -> bool:
     """Whether the Temporal frontend answers its health check within ``timeout`` seconds
     (False, not an error, when it is down or silent)."""
+    import temporalio.client  # noqa: F401 - loaded before the clock starts
 
     async def check() -> bool:
         client = await _runs.temporal_client(_address(address, configuration))
@@ -241,6 +274,7 @@ def proxy_command(control_port: int, request: dict[str, Any]) -> dict[str, Any]:
 __all__ = [
     "breaker_state",
     "dead_letters",
+    "lost_runs",
     "p95_duration",
     "prefect_healthy",
     "proxy_command",

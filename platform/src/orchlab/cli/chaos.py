@@ -3,7 +3,8 @@ stopping what experiments left running.
 
 Run experiments with chaostoolkit itself (``chaos --no-version-check run EXPERIMENT
 --journal-path J``; ``make chaos`` runs every one in ``chaos/``). Exit codes of ``report``:
-0 every experiment held, 1 one deviated or did not complete, 2 a file is not a journal.
+0 every run went as expected (held; a run given with ``--without-mitigation`` deviated),
+1 one did not, 2 a file is not a journal.
 """
 
 from __future__ import annotations
@@ -35,29 +36,41 @@ def report_command(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for resilience-report.md and .html.")
     ] = Path(".state/chaos/report"),
+    without_mitigation: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--without-mitigation",
+            help="A journal of a run with the mitigation off: expected to deviate (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Turn journals into a Markdown and HTML resilience report: per experiment the
     hypothesis before and after, each fault, the deviations and the rollbacks.
 
-    Exit 1 when an experiment deviated or did not complete.
+    Exit 1 when a run did not complete, deviated, or (given with --without-mitigation)
+    held although its mitigation was off.
 
     Example: orchlab chaos report .state/chaos/journals/*.json --out .state/chaos/report
     """
     from orchlab.chaos import resilience_report
 
-    for journal in journals:
+    controls = list(without_mitigation or [])
+    for journal in [*journals, *controls]:
         if not journal.is_file():
             fail(f"no journal at {journal}", USAGE_EXIT)
-    md_path, html_path, summaries = resilience_report(list(journals), out)
+    md_path, html_path, summaries = resilience_report(
+        list(journals), out, without_mitigation=list(controls)
+    )
     for summary in summaries:
-        colour = "green" if summary.verdict == "held" else "red"
+        colour = "green" if summary.as_expected else "red"
+        note = " (without mitigation)" if summary.control else ""
         console.print(
-            f"[{colour}]{summary.verdict:<9}[/] {summary.title}  [dim]{summary.source}[/]",
+            f"[{colour}]{summary.verdict:<9}[/] {summary.title}{note}  [dim]{summary.source}[/]",
             highlight=False,
             soft_wrap=True,
         )
     console.print(f"report: {md_path} and {html_path}", highlight=False, soft_wrap=True)
-    if any(s.verdict != "held" for s in summaries):
+    if not all(s.as_expected for s in summaries):
         raise typer.Exit(1)
 
 
