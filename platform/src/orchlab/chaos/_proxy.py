@@ -228,6 +228,13 @@ class FaultProxy:
             return 0.0
         return max(0.0, f.latency + self._rng.uniform(-f.jitter, f.jitter))
 
+    async def _write(self, writer: asyncio.StreamWriter, data: bytes) -> None:
+        if self.faults.bandwidth:
+            await _paced(writer, data, self.faults.bandwidth)
+        else:
+            writer.write(data)
+            await writer.drain()
+
     async def _pipe(
         self,
         reader: asyncio.StreamReader,
@@ -258,14 +265,22 @@ class FaultProxy:
                     with contextlib.suppress(OSError):
                         writer.write_eof()
                     return
-                writer.write(data)
-                await writer.drain()
+                await self._write(writer, data)
                 setattr(self.stats, counter, getattr(self.stats, counter) + len(data))
-                if self.faults.bandwidth:
-                    await asyncio.sleep(len(data) / self.faults.bandwidth)
         finally:
             reading.cancel()
             await asyncio.gather(reading, return_exceptions=True)
+
+
+async def _paced(writer: asyncio.StreamWriter, data: bytes, rate: int) -> None:
+    # A slice a tenth of a second's worth, each sent when its time has come: the client
+    # never gets bytes faster than the cap, even from one large chunk.
+    step = max(1, rate // 10)
+    for start in range(0, len(data), step):
+        piece = data[start : start + step]
+        await asyncio.sleep(len(piece) / rate)
+        writer.write(piece)
+        await writer.drain()
 
 
 async def _control(

@@ -49,9 +49,20 @@ def configure_control(
     trace_file: str | None = None,
     **kwargs: Any,
 ) -> None:
-    """Start tracing (to ``trace_file`` when given) before the experiment loads."""
+    """Start tracing (to ``trace_file`` when given) before the experiment loads.
+
+    ``audit_log`` and ``trace_file`` may use the experiment's configuration
+    (``${chaos_dir}/audit.jsonl``): chaostoolkit does not substitute a control's arguments,
+    so it is done here.
+    """
+    from chaoslib import substitute
+
     from orchlab.observability import configure_tracing
     from orchlab.observability._tracing import JsonlSpanExporter
+
+    if configuration:
+        audit_log = substitute(audit_log, configuration, secrets) if audit_log else None
+        trace_file = substitute(trace_file, configuration, secrets) if trace_file else None
 
     tracing = configure_tracing(service_name="orchlab-chaos")
     if trace_file and "processor" not in _state:
