@@ -177,14 +177,16 @@ def python_argv(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-def kill(folder: Path, name: str, sig: int = signal.SIGKILL) -> OwnedProcess:
+def kill(
+    folder: Path, name: str, sig: int = signal.SIGKILL, *, kind: str | None = None
+) -> OwnedProcess:
     """Send ``sig`` to a recorded process's whole group and wait until it is gone
     (for SIGKILL).
 
     Raises:
-        NotOwned: When orchlab started no such process.
+        NotOwned: When orchlab started no such process (of ``kind``, when given).
     """
-    proc = lookup(folder, name)
+    proc = lookup(folder, name, kind)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, sig)
     if sig == signal.SIGKILL:

@@ -229,7 +229,7 @@ def kill_worker(name: str, configuration: Configuration = None) -> dict[str, Any
     Returns:
         ``{"name", "pid"}`` of the process killed.
     """
-    proc = _owned.kill(_folder(configuration), name, signal.SIGKILL)
+    proc = _owned.kill(_folder(configuration), name, signal.SIGKILL, kind="worker")
     return {"name": name, "pid": proc.pid}
 
 
@@ -429,11 +429,19 @@ def start_pipeline(
 ) -> str:
     """Start a declarative pipeline (:mod:`orchlab.pipelines`) as a Temporal workflow on
     ``task_queue`` without waiting; returns its workflow id (``<pipeline>/<run id>``).
-    Workers from :func:`start_worker` with ``pipelines=True`` run it."""
+    Workers from :func:`start_worker` with ``pipelines=True`` run it; ``{name}`` in a
+    parameter is the address of a process the experiment started. Artifacts go to
+    ``workdir`` (by default ``<chaos dir>/runs``)."""
+    from orchlab.chaos.worker import register_lookup_task
     from orchlab.pipelines._local import prepare_run
     from orchlab.pipelines._temporal_workflow import PipelineInput, PipelineWorkflow
 
-    setup = prepare_run(spec, params, workdir=workdir, run_id=run_id)
+    register_lookup_task()  # the spec is checked here, before a worker sees it
+    folder = _folder(configuration)
+    bound = {
+        k: _owned.expand(v, folder) if isinstance(v, str) else v for k, v in (params or {}).items()
+    }
+    setup = prepare_run(spec, bound, workdir=workdir or folder / "runs", run_id=run_id)
     payload = PipelineInput(plan=setup.plan, run_id=setup.run_id, workdir=str(setup.workdir))
     workflow_id = f"{setup.plan.pipeline}/{setup.run_id}"
 
