@@ -146,13 +146,17 @@ async def unfinished_runs(
         await asyncio.sleep(0.2)
 
 
-async def pending_activity_started(client: Client, workflow_id: str) -> bool:
-    """Whether the workflow has an activity a worker is running right now."""
+async def pending_activity_started(
+    client: Client, workflow_id: str, activity_id: str | None = None
+) -> bool:
+    """Whether a worker runs an activity of the workflow right now (the one with
+    ``activity_id``, when given: a pipeline step's activity id is the step's name)."""
     from temporalio.api.enums.v1 import PendingActivityState
 
     described = await client.get_workflow_handle(workflow_id).describe()
     return any(
         p.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+        and (activity_id is None or p.activity_id == activity_id)
         for p in described.raw_description.pending_activities
     )
 

@@ -249,11 +249,12 @@ def kill_worker_mid_activity(
     workflow_id: str,
     restart: bool = True,
     timeout: float = 30.0,
+    activity_id: str | None = None,
     address: str | None = None,
     configuration: Configuration = None,
 ) -> dict[str, Any]:
-    """Wait until the worker runs an activity of ``workflow_id``, then SIGKILL it, and
-    (``restart``) start it again.
+    """Wait until the worker runs an activity of ``workflow_id`` (``activity_id``, when
+    given: a pipeline step's name), then SIGKILL it, and (``restart``) start it again.
 
     Raises:
         ChaosError: When no activity of the workflow starts within ``timeout`` seconds.
@@ -262,7 +263,7 @@ def kill_worker_mid_activity(
     async def wait_started() -> None:
         client = await _runs.temporal_client(_address(address, configuration))
         deadline = time.monotonic() + timeout
-        while not await _runs.pending_activity_started(client, workflow_id):
+        while not await _runs.pending_activity_started(client, workflow_id, activity_id):
             if time.monotonic() > deadline:
                 raise ChaosError(
                     f"no activity of workflow {workflow_id!r} started within {timeout:.0f} s"
