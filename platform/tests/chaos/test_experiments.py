@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,9 +176,17 @@ def test_the_report_shows_what_held_and_what_the_mitigation_is_worth(
     assert "Deviations: canary-p95-under-objective was" in markdown
     assert "<table>" in html_path.read_text()
 
-    cli = [sys.executable, "-m", "orchlab.cli", "chaos", "report"]
-    listed_as_held = subprocess.run(
-        [*cli, *map(str, held), str(runs["latency-off"].journal_path), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert listed_as_held.returncode == 1  # a deviated run that was meant to hold
+    from typer.testing import CliRunner
+
+    from orchlab.cli import _register, app
+
+    _register()
+    off = str(runs["latency-off"].journal_path)
+    out = ["--out", str(tmp_path / "cli")]
+    as_meant = CliRunner().invoke(
+        app, ["chaos", "report", *map(str, held), "--without-mitigation", off, *out]
+    )
+    assert as_meant.exit_code == 0, as_meant.output
+    listed_as_held = CliRunner().invoke(app, ["chaos", "report", *map(str, held), off, *out])
+    assert listed_as_held.exit_code == 1  # a deviated run that was meant to hold
+    assert (tmp_path / "cli" / "resilience-report.html").exists()
