@@ -2,6 +2,7 @@
 #   make lab    install, start Temporal + Prefect + JupyterLab on loopback, open labs/
 #   make test   install, then lint, types, labs freshness, platform, grader and notebook tests
 #   make demo   run lab 01's reference pipeline on both engines and grade every lab
+#   make chaos  run every chaos experiment in chaos/ against fresh engines, write the report
 
 SHELL  := bash
 PYTHON ?= python3
@@ -22,7 +23,7 @@ BASETEMP = $(if $(ORCHLAB_TEST_OUT),--basetemp=$(ORCHLAB_TEST_OUT)/$(1))
 test-reset:
 	@rm -f .state/phases.tsv && mkdir -p .state && date +%s > .state/phases.start
 
-.PHONY: bench test-with-engines test-reset install lab test demo lint typecheck labs-check docs-check docs validate test-platform test-grader test-notebooks assign clean help
+.PHONY: chaos bench test-with-engines test-reset install lab test demo lint typecheck labs-check docs-check docs validate test-platform test-grader test-notebooks assign clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -46,6 +47,9 @@ lab: $(STAMP)  ## start Temporal, Prefect and JupyterLab (Ctrl-C stops them all)
 demo: $(STAMP)  ## run lab 01's pipeline on both engines, then grade every lab's solution and starter
 	@$(VENV)/bin/orchlab exec --reuse -- \
 		bash -c '$(VENV)/bin/orchlab demo && $(VENV)/bin/labgrader validate --all'
+
+chaos: $(STAMP)  ## run every experiment in chaos/ on fresh engines; journals and report in .state/chaos
+	@$(VENV)/bin/orchlab exec -- chaos/run.sh
 
 bench: $(STAMP)  ## run every benchmark script (installs otter-grader, benchmarks only)
 	@$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-bench.lock

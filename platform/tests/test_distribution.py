@@ -56,7 +56,7 @@ def test_the_extras() -> None:
     assert {"lab", "grader", "observability", "chaos", "dev"} <= set(extras)
     grader = {_name(r) for r in extras["grader"]}
     assert {"nbformat", "pytest", "pytest-asyncio", "msgpack"} <= grader
-    assert "orchlab[lab,grader,observability]" in extras["dev"]
+    assert "orchlab[lab,grader,observability,chaos]" in extras["dev"]
 
 
 def test_the_lock_pins_every_extra_the_makefile_installs() -> None:
@@ -66,7 +66,7 @@ def test_the_lock_pins_every_extra_the_makefile_installs() -> None:
         assert f"--extra {extra}" in header
     pinned = {line.split("==")[0].lower() for line in lock.splitlines() if "==" in line}
     extras = _pyproject()["project"]["optional-dependencies"]
-    for extra in ("lab", "grader", "observability"):
+    for extra in ("lab", "grader", "observability", "chaos"):
         assert {_name(r) for r in extras[extra]} <= pinned, extra
 
 

@@ -41,7 +41,7 @@ def _root(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from orchlab.cli import audit, demo, dlq, run, services  # noqa: F401
+    from orchlab.cli import audit, chaos, demo, dlq, run, services  # noqa: F401
 
 
 def main() -> None:
