@@ -63,12 +63,12 @@ from labgrader.intake import (
     require_entries,
 )
 from labgrader.limits import Limits
-from labgrader.notebook import build_submission, read_notebook
+from labgrader.notebook import Submission, build_submission, read_notebook
 from labgrader.pool import ForkServer, notebook_imports
 from labgrader.publish import GRADE_FILE, RECORDS, Publication
 from labgrader.pytest_plugin import first_line
 from labgrader.results import GradeResult, RunStatus
-from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
+from labgrader.run import DEFAULT_TIMEOUT, checks_preload, child_environment, scan_checks
 from labgrader.sandbox import (
     Sandbox,
     UserPool,
@@ -227,20 +227,21 @@ def _previous(out: Path, learner: str, digest: str) -> Row | None:
     return row if row.digest == digest and row.status is not Status.ERROR else None
 
 
-def _solution_imports(course: Course | None, lab: str) -> list[str]:
+def _solutions(course: Course | None, lab: str) -> list[Submission]:
+    """The lab's solution notebooks, built (to warm the check-run server with)."""
     if course is None:
         return []
     try:
         notebooks = course.solution_notebooks(lab)
     except LabNotFound:
         return []
-    names: list[str] = []
+    built: list[Submission] = []
     for path in notebooks:
         try:
-            names += notebook_imports(build_submission(read_notebook(path)).source)
+            built.append(build_submission(read_notebook(path)))
         except NotebookError:
             continue
-    return names
+    return built
 
 
 def runs_folder() -> Path:
@@ -333,11 +334,13 @@ class BatchGrader:
         what = f"{engines} and the grader" if engines else "the grader"
         say(f"starting {what} (engines once per batch, a pre-warmed grader)...")
         run_env = {**service_env(info.services, start=True), **(env or {})}
-        preload = _solution_imports(course, lab_id)
-        if info.orchlab_fixtures:
-            preload += ["pytest_asyncio.plugin", "orchlab.testing.fixtures"]
+        solutions = _solutions(course, lab_id)
+        preload = checks_preload(checks, info)
+        preload += [name for sub in solutions for name in notebook_imports(sub.source)]
         sandbox = default_sandbox(course.root if course else None, [*hide, checks], engines=run_env)
-        server = ForkServer(preload=preload, env=scrub_environment(child_environment(run_env)))
+        server = ForkServer(
+            preload=preload, env=scrub_environment(child_environment(run_env)), warm=solutions
+        )
         server.start()
         own_temporal = "temporal" in info.services and "TEMPORAL_ADDRESS" not in (env or {})
         say(f"{what} ready in {time.monotonic() - began:.1f} s")
