@@ -18,6 +18,7 @@ machines.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -65,6 +66,32 @@ def check_cell_figures(lab: str, notebook: Path) -> list[tuple[str, float]]:
     return out
 
 
+def kernel_check_figures(lab: str, notebook: Path) -> list[tuple[str, float]]:
+    """Seconds ``labgrader.check("EX")`` takes in a learner's kernel, one exercise at a time.
+
+    The notebook's definitions are executed in this process (as the kernel holds them), the
+    engines are those ``make lab`` runs (found or started once), and one call of every check
+    comes first, as in a kernel whose learner already checked something.
+    """
+    from labgrader.interactive import check
+    from labgrader.notebook import ModuleLoader, build_submission, read_notebook, write_submission
+    from labgrader.run import scan_checks
+    from labgrader.services import service_env
+
+    course = find_course()
+    os.environ.update(service_env(scan_checks(course.checks_dir(lab)).services, start=True))
+    with tempfile.TemporaryDirectory(prefix="bench-kernel-") as tmp:
+        built = build_submission(read_notebook(notebook))
+        module = ModuleLoader(write_submission(built, Path(tmp))).load()
+        first = check(None, namespace=vars(module), lab=lab, display=False)
+        out = []
+        for exercise in dict.fromkeys(c.exercise for c in first.checks):
+            began = time.monotonic()
+            check(exercise, namespace=vars(module), lab=lab, display=False)
+            out.append((exercise, time.monotonic() - began))
+    return out
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -93,10 +120,15 @@ def main() -> None:
             print(f"{'':<26} slowest checks (median s): {slow}")
     if args.no_check_cells:
         return
-    print("\ncheck cell per exercise (visible checks, one exercise):")
+    print("\nlabgrader check NOTEBOOK --exercise EX (a fresh check run per exercise):")
     for lab in labs:
         notebook = course.solution_notebooks(lab)[0]
         cells = check_cell_figures(lab, notebook)
+        shown = ", ".join(f"{e} {s:.1f}" for e, s in cells)
+        print(f"  {lab}: {shown}")
+    print("\nin the kernel, labgrader.check(EX) per exercise (the notebook's check cells):")
+    for lab in labs:
+        cells = kernel_check_figures(lab, course.solution_notebooks(lab)[0])
         shown = ", ".join(f"{e} {s:.1f}" for e, s in cells)
         print(f"  {lab}: {shown}")
 
