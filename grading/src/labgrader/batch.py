@@ -227,6 +227,18 @@ def _previous(out: Path, learner: str, digest: str) -> Row | None:
     return row if row.digest == digest and row.status is not Status.ERROR else None
 
 
+JOBS_PER_CORE = 2
+"""Submissions graded side by side per core, by default. Measured with
+``benchmarks/engine_labs.py`` on 2 cores (docs/instructors/grading-time.md): the engine labs
+wait on the engines most of the time, and 4 jobs graded lab 03 at 0.07 submissions per
+second against 0.05 with 2 and 0.02 with 1; lab 04 peaked at 4 too (0.35, 0.31 with 8)."""
+
+
+def default_jobs() -> int:
+    """How many submissions a batch grades side by side unless told: two per core."""
+    return JOBS_PER_CORE * (os.cpu_count() or 1)
+
+
 def _solutions(course: Course | None, lab: str) -> list[Submission]:
     """The lab's solution notebooks, built (to warm the check-run server with)."""
     if course is None:
@@ -422,7 +434,7 @@ def grade_batch(
         lab: The lab id or short form.
         submissions: Notebooks, folders of notebooks, zips (see :mod:`labgrader.intake`).
         out: The output folder (created); nothing is written outside it.
-        jobs: Submissions graded side by side; default the number of cores.
+        jobs: Submissions graded side by side; default two per core (:func:`default_jobs`).
         checks_dir: The lab's checks folder (default ``grading/checks/<lab>``).
         release: Show hidden checks' results in the feedback pages.
         force: Grade again submissions already graded in ``out``.
@@ -540,13 +552,13 @@ def grade_batch(
                 hide=[*submissions, out],
                 env=env,
                 limits=limits,
-                jobs=jobs or os.cpu_count() or 2,
+                jobs=jobs or default_jobs(),
                 log=log,
                 on_stage=on_stage,
             )
             isolation = grader.isolation
             try:
-                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+                with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
                     futures = [
                         (index, pool.submit(lambda e: finish(e, grader.grade(e, timeout)), entry))
                         for index, entry in todo
