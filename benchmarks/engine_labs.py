@@ -8,14 +8,17 @@ with their median time (from the per-check times every result records). Then, pe
 what a learner's check cell costs (the visible checks of one exercise, as
 ``labgrader check NOTEBOOK --exercise EX`` runs them).
 
-Run: ``python benchmarks/engine_labs.py [--labs 01 03 04] [--submissions 6] [--jobs 1 2 4]``
-(``make bench`` runs it with the defaults). Figures depend on the machine: compare ratios
-measured in one run, not absolute seconds across machines.
+Run: ``python benchmarks/engine_labs.py [--labs 01 03 04] [--submissions 6] [--jobs 1 2 4 8]``
+(``make bench`` runs it with the defaults: the ``--jobs`` sweep 1, 2, 4, 8, from which
+``labgrader grade``'s default is chosen, see docs/instructors/grading-time.md). Figures
+depend on the machine: compare ratios measured in one run, not absolute seconds across
+machines.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -63,12 +66,38 @@ def check_cell_figures(lab: str, notebook: Path) -> list[tuple[str, float]]:
     return out
 
 
+def kernel_check_figures(lab: str, notebook: Path) -> list[tuple[str, float]]:
+    """Seconds ``labgrader.check("EX")`` takes in a learner's kernel, one exercise at a time.
+
+    The notebook's definitions are executed in this process (as the kernel holds them), the
+    engines are those ``make lab`` runs (found or started once), and one call of every check
+    comes first, as in a kernel whose learner already checked something.
+    """
+    from labgrader.interactive import check
+    from labgrader.notebook import ModuleLoader, build_submission, read_notebook, write_submission
+    from labgrader.run import scan_checks
+    from labgrader.services import service_env
+
+    course = find_course()
+    os.environ.update(service_env(scan_checks(course.checks_dir(lab)).services, start=True))
+    with tempfile.TemporaryDirectory(prefix="bench-kernel-") as tmp:
+        built = build_submission(read_notebook(notebook))
+        module = ModuleLoader(write_submission(built, Path(tmp))).load()
+        first = check(None, namespace=vars(module), lab=lab, display=False)
+        out = []
+        for exercise in dict.fromkeys(c.exercise for c in first.checks):
+            began = time.monotonic()
+            check(exercise, namespace=vars(module), lab=lab, display=False)
+            out.append((exercise, time.monotonic() - began))
+    return out
+
+
 def main() -> None:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--labs", nargs="*", help="lab ids (default: every lab)")
     parser.add_argument("--submissions", type=int, default=6)
-    parser.add_argument("--jobs", type=int, nargs="*", default=[2])
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 4, 8])
     parser.add_argument("--no-check-cells", action="store_true", help="skip the per-exercise part")
     args = parser.parse_args()
     course = find_course()
@@ -91,10 +120,15 @@ def main() -> None:
             print(f"{'':<26} slowest checks (median s): {slow}")
     if args.no_check_cells:
         return
-    print("\ncheck cell per exercise (visible checks, one exercise):")
+    print("\nlabgrader check NOTEBOOK --exercise EX (a fresh check run per exercise):")
     for lab in labs:
         notebook = course.solution_notebooks(lab)[0]
         cells = check_cell_figures(lab, notebook)
+        shown = ", ".join(f"{e} {s:.1f}" for e, s in cells)
+        print(f"  {lab}: {shown}")
+    print("\nin the kernel, labgrader.check(EX) per exercise (the notebook's check cells):")
+    for lab in labs:
+        cells = kernel_check_figures(lab, course.solution_notebooks(lab)[0])
         shown = ", ".join(f"{e} {s:.1f}" for e, s in cells)
         print(f"  {lab}: {shown}")
 

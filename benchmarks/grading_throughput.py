@@ -368,6 +368,14 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--otter-sample", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument(
+        "--engine-labs",
+        nargs="*",
+        default=["01", "02", "03"],
+        metavar="LAB",
+        help="engine labs graded beside the pure-Python case (their solutions; none: skip)",
+    )
+    parser.add_argument("--engine-submissions", type=int, default=6)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="grading-bench-") as tmp:
         root = Path(tmp)
@@ -403,6 +411,25 @@ def main() -> None:
     if theirs:
         ratio = ours["throughput"] / theirs["throughput"]
         print(f"\nthroughput ratio labgrader / otter-grader: {ratio:.1f}x (target: at least 5x)")
+    if args.engine_labs:
+        engine_labs(args.engine_labs, args.engine_submissions, args.jobs)
+
+
+def engine_labs(labs: list[str], submissions: int, jobs: int) -> None:
+    """The engine labs' case: copies of each solution graded as one batch (see
+    ``benchmarks/engine_labs.py``): the rate, the median per submission, the slowest checks."""
+    from engine_labs import batch_figures
+
+    from labgrader.course import find_course
+
+    course = find_course()
+    print(f"\nengine labs ({submissions} copies of the solution, --jobs {jobs}):")
+    print(f"{'lab':<26}{'subs/s':>8}{'median s/sub':>14}  slowest checks (median s)")
+    for lab in labs:
+        lab_id = course.resolve(lab)
+        fig = batch_figures(lab_id, course.solution_notebooks(lab_id)[0], submissions, jobs)
+        slow = ", ".join(f"{n.rpartition('::')[2]} {t:.2f}" for n, t in fig["slowest"][:3])  # type: ignore[index]
+        print(f"{lab_id:<26}{fig['rate']:>8.2f}{fig['median']:>14.2f}  {slow}")
 
 
 if __name__ == "__main__":

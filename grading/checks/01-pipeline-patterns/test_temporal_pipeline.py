@@ -165,9 +165,7 @@ async def test_validation_failure_is_not_retried_and_stops_the_pipeline(
 
 
 @pytest.mark.check(exercise="temporal-pipeline", points=3)
-async def test_transient_failure_is_retried(
-    nb, temporal_client, temporal_time_skipping, task_queue, tmp_path
-):
+async def test_transient_failure_is_retried(nb, temporal_time_skipping, task_queue, tmp_path):
     @activity.defn(name="ingest")
     def flaky_ingest(config: nb.DataConfig) -> nb.Split:
         if activity.info().attempt == 1:
@@ -175,9 +173,12 @@ async def test_transient_failure_is_retried(
         return nb.load_split(config)
 
     activities = [a for a in nb.ACTIVITIES if a is not nb.ingest_activity] + [flaky_ingest]
+    # Both runs on the time-skipping server: the retry back-off (a second or more with the
+    # learner's policy) takes no real time, and an activity that runs holds the clock.
+    client = temporal_time_skipping.client
     with _quiet():
         handle, result = await _start(
-            nb, temporal_client, task_queue, nb.PipelineInput(_plan(nb), str(tmp_path)), activities
+            nb, client, task_queue, nb.PipelineInput(_plan(nb), str(tmp_path)), activities
         )
     attempts = await _activity_attempts(handle)
     assert isinstance(result, nb.PipelineResult), (
@@ -192,11 +193,11 @@ async def test_transient_failure_is_retried(
         raise ConnectionError(f"feature store unreachable (attempt {activity.info().attempt})")
 
     activities = [a for a in nb.ACTIVITIES if a is not nb.ingest_activity] + [down_ingest]
-    with _quiet():  # on the time-skipping server: the retry back-off takes no real time
+    with _quiet():
         handle, result = await _start(
             nb,
-            temporal_time_skipping.client,
-            task_queue,
+            client,
+            f"{task_queue}-down",
             nb.PipelineInput(_plan(nb), str(tmp_path)),
             activities,
         )

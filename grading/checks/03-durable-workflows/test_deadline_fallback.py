@@ -87,12 +87,14 @@ async def test_a_hanging_partner_is_retried_then_falls_back(t, nb, temporal_clie
         await asyncio.sleep(60)
         return "never"
 
-    inp = nb.FetchInput("user-2", 0.3, 3.0, "defaults-v3")
+    # Every attempt hangs, so the run waits out the whole budget: 1 s keeps the check short,
+    # and the verdict holds however slow the machine (the outcome cannot be anything else).
+    inp = nb.FetchInput("user-2", 0.3, 1.0, "defaults-v3")
     result, handle = await _run(t, nb, temporal_client, task_queue, inp, hang)
     assert not isinstance(result, Exception) and strictly_equal(
         (result.value, result.source), ("defaults-v3", "fallback")
     ), (
-        f"every attempt hangs: after the 3 s budget the run should return "
+        f"every attempt hangs: after the 1 s budget the run should return "
         f"FetchResult('defaults-v3', 'fallback'), got {result!r}"
     )
     retry = await _retry(handle)

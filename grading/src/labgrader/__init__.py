@@ -14,22 +14,72 @@ The Python API mirrors the command line, one stage per module:
 Checks are pytest files run with :mod:`labgrader.pytest_plugin`.
 """
 
-from labgrader.assign import AssignReport, FileState, LabFile, assign
-from labgrader.course import Course, find_course
-from labgrader.errors import (
-    AssignError,
-    CourseNotFound,
-    LabgraderError,
-    LabNotFound,
-    MutantError,
-    NotebookError,
-    NotebookImportError,
-    ServiceUnavailable,
-)
-from labgrader.grade import grade_notebook
-from labgrader.interactive import check
-from labgrader.results import CheckResult, ExerciseResult, GradeResult, RunStatus
-from labgrader.validate import MutantResult, NotebookValidation, ValidationReport, validate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labgrader.assign import AssignReport, FileState, LabFile, assign
+    from labgrader.course import Course, find_course
+    from labgrader.errors import (
+        AssignError,
+        CourseNotFound,
+        LabgraderError,
+        LabNotFound,
+        MutantError,
+        NotebookError,
+        NotebookImportError,
+        ServiceUnavailable,
+    )
+    from labgrader.grade import grade_notebook
+    from labgrader.interactive import check
+    from labgrader.results import CheckResult, ExerciseResult, GradeResult, RunStatus
+    from labgrader.validate import MutantResult, NotebookValidation, ValidationReport, validate
+
+_WHERE = {
+    **dict.fromkeys(("AssignReport", "FileState", "LabFile", "assign"), "labgrader.assign"),
+    **dict.fromkeys(("Course", "find_course"), "labgrader.course"),
+    **dict.fromkeys(
+        (
+            "AssignError",
+            "CourseNotFound",
+            "LabgraderError",
+            "LabNotFound",
+            "MutantError",
+            "NotebookError",
+            "NotebookImportError",
+            "ServiceUnavailable",
+        ),
+        "labgrader.errors",
+    ),
+    "grade_notebook": "labgrader.grade",
+    "check": "labgrader.interactive",
+    **dict.fromkeys(
+        ("CheckResult", "ExerciseResult", "GradeResult", "RunStatus"), "labgrader.results"
+    ),
+    **dict.fromkeys(
+        ("MutantResult", "NotebookValidation", "ValidationReport", "validate"),
+        "labgrader.validate",
+    ),
+}
+"""Where each public name lives. They are imported on first use: a process that needs one
+module of labgrader (a run's relay, a learner's zygote started as a fresh interpreter) does
+not pay for all of them (3 s on a busy machine)."""
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module 'labgrader' has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
+
 
 __all__ = [
     "AssignError",

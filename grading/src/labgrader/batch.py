@@ -63,12 +63,12 @@ from labgrader.intake import (
     require_entries,
 )
 from labgrader.limits import Limits
-from labgrader.notebook import build_submission, read_notebook
+from labgrader.notebook import Submission, build_submission, read_notebook
 from labgrader.pool import ForkServer, notebook_imports
 from labgrader.publish import GRADE_FILE, RECORDS, Publication
 from labgrader.pytest_plugin import first_line
 from labgrader.results import GradeResult, RunStatus
-from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
+from labgrader.run import DEFAULT_TIMEOUT, checks_preload, child_environment, scan_checks
 from labgrader.sandbox import (
     Sandbox,
     UserPool,
@@ -227,20 +227,33 @@ def _previous(out: Path, learner: str, digest: str) -> Row | None:
     return row if row.digest == digest and row.status is not Status.ERROR else None
 
 
-def _solution_imports(course: Course | None, lab: str) -> list[str]:
+JOBS_PER_CORE = 2
+"""Submissions graded side by side per core, by default. Measured with
+``benchmarks/engine_labs.py`` on 2 cores (docs/instructors/grading-time.md): the engine labs
+wait on the engines most of the time, and 4 jobs graded lab 03 at 0.07 submissions per
+second against 0.05 with 2 and 0.02 with 1; lab 04 peaked at 4 too (0.35, 0.31 with 8)."""
+
+
+def default_jobs() -> int:
+    """How many submissions a batch grades side by side unless told: two per core."""
+    return JOBS_PER_CORE * (os.cpu_count() or 1)
+
+
+def _solutions(course: Course | None, lab: str) -> list[Submission]:
+    """The lab's solution notebooks, built (to warm the check-run server with)."""
     if course is None:
         return []
     try:
         notebooks = course.solution_notebooks(lab)
     except LabNotFound:
         return []
-    names: list[str] = []
+    built: list[Submission] = []
     for path in notebooks:
         try:
-            names += notebook_imports(build_submission(read_notebook(path)).source)
+            built.append(build_submission(read_notebook(path)))
         except NotebookError:
             continue
-    return names
+    return built
 
 
 def runs_folder() -> Path:
@@ -333,11 +346,13 @@ class BatchGrader:
         what = f"{engines} and the grader" if engines else "the grader"
         say(f"starting {what} (engines once per batch, a pre-warmed grader)...")
         run_env = {**service_env(info.services, start=True), **(env or {})}
-        preload = _solution_imports(course, lab_id)
-        if info.orchlab_fixtures:
-            preload += ["pytest_asyncio.plugin", "orchlab.testing.fixtures"]
+        solutions = _solutions(course, lab_id)
+        preload = checks_preload(checks, info)
+        preload += [name for sub in solutions for name in notebook_imports(sub.source)]
         sandbox = default_sandbox(course.root if course else None, [*hide, checks], engines=run_env)
-        server = ForkServer(preload=preload, env=scrub_environment(child_environment(run_env)))
+        server = ForkServer(
+            preload=preload, env=scrub_environment(child_environment(run_env)), warm=solutions
+        )
         server.start()
         own_temporal = "temporal" in info.services and "TEMPORAL_ADDRESS" not in (env or {})
         say(f"{what} ready in {time.monotonic() - began:.1f} s")
@@ -419,7 +434,7 @@ def grade_batch(
         lab: The lab id or short form.
         submissions: Notebooks, folders of notebooks, zips (see :mod:`labgrader.intake`).
         out: The output folder (created); nothing is written outside it.
-        jobs: Submissions graded side by side; default the number of cores.
+        jobs: Submissions graded side by side; default two per core (:func:`default_jobs`).
         checks_dir: The lab's checks folder (default ``grading/checks/<lab>``).
         release: Show hidden checks' results in the feedback pages.
         force: Grade again submissions already graded in ``out``.
@@ -537,13 +552,13 @@ def grade_batch(
                 hide=[*submissions, out],
                 env=env,
                 limits=limits,
-                jobs=jobs or os.cpu_count() or 2,
+                jobs=jobs or default_jobs(),
                 log=log,
                 on_stage=on_stage,
             )
             isolation = grader.isolation
             try:
-                with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+                with ThreadPoolExecutor(max_workers=jobs or default_jobs()) as pool:
                     futures = [
                         (index, pool.submit(lambda e: finish(e, grader.grade(e, timeout)), entry))
                         for index, entry in todo

@@ -204,7 +204,9 @@ def grade(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option("--jobs", "-j", min=1, help="Submissions side by side (default: cores)."),
+        typer.Option(
+            "--jobs", "-j", min=1, help="Submissions side by side (default: two per core)."
+        ),
     ] = None,
     lab: Annotated[
         str | None,

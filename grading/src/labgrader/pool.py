@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import importlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,6 +38,13 @@ from typing import Any
 
 from labgrader.errors import LabgraderError
 from labgrader.limits import Limits, apply_limits
+from labgrader.mutants import MUTANTS_DIR
+from labgrader.notebook import (
+    LIVE_MODULE_PREFIX,
+    SUBMISSION_MODULE_PREFIX,
+    Submission,
+    write_submission,
+)
 from labgrader.sandbox import Sandbox, enter_sandbox
 
 BASE_PRELOAD = (
@@ -48,6 +57,10 @@ BASE_PRELOAD = (
 
 CRASH_EXIT = 70
 """The exit code of a child whose harness could not even start."""
+WARM_FLAG = "--warm="
+"""How the server is told a trusted notebook module to warm up with (see ``warm``)."""
+WARM_TIMEOUT = 60.0
+"""Seconds a warm-up run may take before the server gives up on it (and imports nothing)."""
 
 
 class PoolError(LabgraderError, RuntimeError):
@@ -55,13 +68,17 @@ class PoolError(LabgraderError, RuntimeError):
 
 
 def notebook_imports(source: str) -> tuple[str, ...]:
-    """The top-level modules a trusted notebook module imports (to preload them).
+    """What a trusted module imports (a solution notebook, a check file), to preload it.
+
+    ``from prefect import flow`` gives ``prefect`` and ``prefect.flow``: Prefect (like other
+    libraries) imports most of itself lazily, on the first read of such a name, and that read
+    costs as much as the import (a second or more here) in every run that was not warmed.
 
     Args:
-        source: Python source (a built submission of a solution notebook).
+        source: Python source (a built submission of a solution notebook, a check file).
 
     Returns:
-        The modules, in order of first import, each once.
+        The modules and ``module.name`` entries, in order of first import, each once.
     """
     try:
         tree = ast.parse(source)
@@ -74,7 +91,41 @@ def notebook_imports(source: str) -> tuple[str, ...]:
                 names[alias.name] = None
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names[node.module] = None
+            for alias in node.names:
+                if alias.name != "*":
+                    names[f"{node.module}.{alias.name}"] = None
     return tuple(names)
+
+
+def checks_imports(checks_dir: Path) -> tuple[str, ...]:
+    """What a lab's check files and conftest import (trusted code), to preload it.
+
+    A check run imports them while it collects the checks: preloaded, the import is paid once
+    per batch instead of once per run (temporalio's client alone is about a second here).
+    """
+    names: dict[str, None] = {}
+    for path in sorted(checks_dir.rglob("*.py")):
+        if MUTANTS_DIR in path.relative_to(checks_dir).parts:
+            continue  # wrong answers to exercises, not the checks' code
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            names.update(dict.fromkeys(notebook_imports(path.read_text(encoding="utf-8"))))
+    return tuple(names)
+
+
+def preload_one(name: str) -> None:
+    """Import ``name``, or, when it is ``module.attribute``, import the module and read it.
+
+    Raises:
+        Exception: Whatever the import raised (the caller ignores it: the run that needs the
+            module reports it).
+    """
+    try:
+        importlib.import_module(name)
+    except ModuleNotFoundError:
+        module, _, attribute = name.rpartition(".")
+        if not module:
+            raise
+        getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -107,6 +158,11 @@ class ForkServer:
             will report them when it imports them itself).
         env: The server's environment (default: this process's).
         python: The interpreter (default: this one).
+        warm: Built modules of trusted notebooks (the lab's solutions): each is run once
+            in a throwaway
+            child of the server, and the server imports every library module that run
+            imported (lazily too: Prefect's first ``@flow`` imports pydantic's v1 layer). The
+            notebook's own code never lives in the server, so no check run can find it.
     """
 
     def __init__(
@@ -115,8 +171,10 @@ class ForkServer:
         preload: Iterable[str] = (),
         env: Mapping[str, str] | None = None,
         python: str | None = None,
+        warm: Iterable[Submission] = (),
     ) -> None:
         self.preload = tuple(dict.fromkeys((*BASE_PRELOAD, *preload)))
+        self.warm = tuple(warm)
         self.env = dict(os.environ if env is None else env)
         self.python = python or sys.executable
         self._lock = threading.Lock()
@@ -145,16 +203,22 @@ class ForkServer:
         with self._lock:
             if self._proc is not None and self._proc.poll() is None:
                 return
-            proc = subprocess.Popen(
-                [self.python, "-m", "labgrader.pool", *self.preload],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                env=self.env,
-                start_new_session=True,
-            )
-            assert proc.stdout is not None
-            line = proc.stdout.readline()
+            with tempfile.TemporaryDirectory(prefix="labgrader-warm-") as folder:
+                # The modules are read while the server starts: gone once it is ready.
+                warm = [
+                    f"{WARM_FLAG}{write_submission(sub, Path(folder), name=f'warm{n}')}"
+                    for n, sub in enumerate(self.warm)
+                ]
+                proc = subprocess.Popen(
+                    [self.python, "-m", "labgrader.pool", *warm, *self.preload],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    env=self.env,
+                    start_new_session=True,
+                )
+                assert proc.stdout is not None
+                line = proc.stdout.readline()
             if b'"ready"' not in line:
                 with contextlib.suppress(OSError):
                     proc.kill()
@@ -339,8 +403,60 @@ def _child(message: Mapping[str, Any], proto: int) -> int:
     return int(pytest.main(argv[2:]))
 
 
+def warm_imports(module_path: Path, timeout: float = WARM_TIMEOUT) -> list[str]:
+    """Run a trusted notebook module in a throwaway child; return the modules it imported.
+
+    The child executes the module's cells as a learner process would, sends back the names in
+    its ``sys.modules`` (nothing else) and exits. Nothing is returned when it fails or takes
+    longer than ``timeout``.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(read_fd)
+            from labgrader.harness.learner import CellModule
+
+            CellModule(Submission.from_files(module_path), str(module_path)).load()
+            with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
+                pipe.write("\n".join(sorted(sys.modules)))
+        except BaseException:
+            code = CRASH_EXIT
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks: list[bytes] = []
+    done = threading.Event()
+
+    def read() -> None:
+        with os.fdopen(read_fd, "rb") as pipe:
+            chunks.append(pipe.read())
+        done.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not done.wait(timeout):
+        _kill_group(pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if not done.is_set() or os.waitstatus_to_exitcode(status) != 0:
+        return []
+    names = b"".join(chunks).decode("utf-8", "replace").splitlines()
+    return [
+        n
+        for n in names
+        if n not in sys.modules
+        and not n.startswith((SUBMISSION_MODULE_PREFIX, LIVE_MODULE_PREFIX, "__"))
+    ]
+
+
 def serve(preload: Sequence[str]) -> None:
-    """Run the server: import ``preload``, then fork one child per request until stdin ends."""
+    """Run the server: import ``preload``, then fork one child per request until stdin ends.
+
+    Entries ``--warm=PATH`` name trusted notebook modules to warm up with
+    (:func:`warm_imports`), after the other entries are imported.
+    """
     # The protocol gets its own descriptor; what preloaded modules print goes nowhere.
     proto = os.dup(1)
     null = os.open(os.devnull, os.O_WRONLY)
@@ -369,9 +485,19 @@ def serve(preload: Sequence[str]) -> None:
             if rid is not None:
                 send({"id": rid, "exit": os.waitstatus_to_exitcode(status)})
 
+    warm = [Path(n.removeprefix(WARM_FLAG)) for n in preload if n.startswith(WARM_FLAG)]
     for name in preload:
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+        if not name.startswith(WARM_FLAG):
+            with contextlib.suppress(Exception):
+                preload_one(name)
+    for path in warm:
+        for name in warm_imports(path):
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+    # What is loaded now lives as long as the server: out of the collector's sight, a child's
+    # collections (pytest runs several at its end) scan only what the child made, not the
+    # hundreds of thousands of objects of Prefect, Temporal and scikit-learn (0.6 s each).
+    gc.freeze()
     send({"ready": True})
     threading.Thread(target=reap, daemon=True).start()
     for raw in sys.stdin.buffer:
@@ -396,4 +522,14 @@ if __name__ == "__main__":
     serve(sys.argv[1:])
 
 
-__all__ = ["BASE_PRELOAD", "ForkServer", "PoolError", "RunRequest", "notebook_imports", "serve"]
+__all__ = [
+    "BASE_PRELOAD",
+    "ForkServer",
+    "PoolError",
+    "RunRequest",
+    "checks_imports",
+    "notebook_imports",
+    "preload_one",
+    "serve",
+    "warm_imports",
+]

@@ -182,6 +182,7 @@ class _State:
     outcomes: dict[str, _Outcome] = field(default_factory=dict)
     codes: dict[str, tuple[object, object]] = field(default_factory=dict)
     completed: set[str] = field(default_factory=set)
+    stopped: bool = False
 
 
 SOURCE_KEY = pytest.StashKey[Callable[[], ModuleType]]()
@@ -249,6 +250,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     state = _State(recorder=config.stash.get(RECORDER_KEY, None))
     config.stash[_STATE_KEY] = state
+    if config.getoption("labgrader_first_failure"):
+        config.pluginmanager.register(_PassOverAfterStop(state), "labgrader-pass-over")
     results = config.getoption("labgrader_results")
     key_fd = config.getoption("labgrader_key_fd")
     submission = config.getoption("labgrader_submission")
@@ -597,6 +600,8 @@ def pytest_runtest_protocol(
 ) -> Generator[None, object, object]:
     """Record that a check began and, once all its phases ran, whether it passed."""
     state = item.config.stash[_STATE_KEY]
+    if state.stopped:
+        return (yield)  # passed over (see _PassOverAfterStop): no record
     if state.recorder is not None:
         state.recorder.emit({"event": "begin", "nodeid": item.nodeid})
     if (timer := item.config.stash.get(_TIMER_KEY, None)) is not None:
@@ -625,8 +630,26 @@ def pytest_runtest_protocol(
         if not passed and item.config.getoption("labgrader_first_failure"):
             # Proving a wrong answer loses points needs one failing check: stop here.
             state.recorder.emit({"event": "stopped", "nodeid": item.nodeid})
-            item.session.shouldstop = "labgrader: stopped at the first failing check"
+            state.stopped = True
     return result
+
+
+@dataclass(frozen=True)
+class _PassOverAfterStop:
+    """Passes over the checks after the first failing one (``--labgrader-first-failure``).
+
+    Not ``session.shouldstop``: pytest ends such a run as interrupted, and its report of the
+    interruption renders a full traceback (seconds per mutant on a busy machine).
+    """
+
+    state: _State
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> bool | None:
+        """Run nothing once the run stopped (pluggy takes ``True`` as done)."""
+        return True if self.state.stopped else None
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -638,9 +661,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         roots = _check_roots(config)
         for root in roots:
             shutil.rmtree(root, ignore_errors=True)
+        # Plain string prefixes: thousands of modules are loaded, a Path per module costs.
+        prefixes = tuple(f"{root}{os.sep}" for root in roots)
         for name, module in list(sys.modules.items()):
             file = getattr(module, "__file__", None)
-            if isinstance(file, str) and any(Path(file).is_relative_to(r) for r in roots):
+            if isinstance(file, str) and file.startswith(prefixes):
                 del sys.modules[name]
 
 

@@ -12,13 +12,12 @@ points they replaced have changed: see :mod:`labgrader.overrides`).
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from labgrader.batch import BatchGrader, BatchLog
+from labgrader.batch import BatchGrader, BatchLog, default_jobs
 from labgrader.errors import LabNotFound
 from labgrader.gradebook import Row, Status, apply_late_policy
 from labgrader.intake import Entry
@@ -119,7 +118,7 @@ def regrade(
         checks_dir=publication.checks,
         hide=[publication.out],
         limits=limits,
-        jobs=jobs or os.cpu_count() or 2,
+        jobs=jobs or default_jobs(),
         log=BatchLog(),
     )
     try:

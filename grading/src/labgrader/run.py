@@ -33,7 +33,7 @@ from typing import Any
 from labgrader.errors import LabNotFound
 from labgrader.limits import Limits, apply_limits
 from labgrader.notebook import Submission, write_submission
-from labgrader.pool import ForkServer, PoolError, RunRequest
+from labgrader.pool import ForkServer, PoolError, RunRequest, checks_imports
 from labgrader.pytest_plugin import ORCHLAB_FIXTURES, read_records
 from labgrader.results import CheckResult, RunStatus
 from labgrader.sandbox import Sandbox, UserPool, enter_sandbox, scrub_environment
@@ -89,6 +89,18 @@ def scan_checks(checks_dir: Path) -> ChecksInfo:
     )
 
 
+def checks_preload(checks_dir: Path, info: ChecksInfo | None = None) -> list[str]:
+    """What a check-run server should import for a lab's checks: the plugins their runs load
+    and what the check files import (trusted code), so no run pays for it again."""
+    info = info or scan_checks(checks_dir)
+    names = ["pytest_asyncio.plugin"] if info.asyncio else []
+    if info.orchlab_fixtures:
+        names.append("orchlab.testing.fixtures")
+    if info.process:
+        names.append("labgrader.harness.learner")
+    return [*names, *checks_imports(checks_dir)]
+
+
 def pytest_ini(info: ChecksInfo) -> str:
     """The pytest configuration check runs use, independent of the course's own."""
     lines = [
@@ -129,6 +141,10 @@ def pytest_args(
         "-q",
         "--no-header",
         "-rN",
+        # The harness records its own message per check; pytest's long tracebacks, which
+        # re-parse every module on the way (seconds for a failing engine check), only go to
+        # the run's output file, where Python's own format is enough.
+        "--tb=native",
     ]
     if info.asyncio:
         args += ["-p", "pytest_asyncio.plugin"]
@@ -451,6 +467,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "ChecksInfo",
     "RunOutcome",
+    "checks_preload",
     "child_environment",
     "outcome_from_records",
     "pytest_args",

@@ -33,7 +33,7 @@ from labgrader.notebook import (
 )
 from labgrader.pool import ForkServer, notebook_imports
 from labgrader.results import GradeResult, RunStatus
-from labgrader.run import DEFAULT_TIMEOUT, child_environment, scan_checks
+from labgrader.run import DEFAULT_TIMEOUT, checks_preload, child_environment, scan_checks
 from labgrader.services import service_env
 
 
@@ -179,8 +179,10 @@ def validate(
     run_env = {**service_env(services, start=True), **(env or {})}
     say(f"{names} ready in {time.monotonic() - began:.1f} s")
     jobs = []
+    warm: list[Submission] = []
     preload: list[str] = []
     for lab in lab_ids:
+        preload += checks_preload(here.checks_dir(lab))
         mutants = load_mutants(here.checks_dir(lab))
         for path in here.solution_notebooks(lab):
             doc = read_notebook(path)
@@ -188,10 +190,11 @@ def validate(
             exercises = tuple(exercise_ids(notebook_cells(doc)))
             solution = build_submission(doc)
             preload += notebook_imports(solution.source)
+            warm.append(solution)
             mutated = [(m, build_submission(apply_mutant(doc, m))) for m in mutants]
             jobs.append((lab, path, solution, build_submission(starter), exercises, mutated))
 
-    with ForkServer(preload=preload, env=child_environment(run_env)) as server:
+    with ForkServer(preload=preload, env=child_environment(run_env), warm=warm) as server:
 
         def grade(
             lab: str,
