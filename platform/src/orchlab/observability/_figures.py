@@ -133,7 +133,7 @@ def burn_rate_figure(
 def figure_data(figure: Figure, kind: Literal["png", "svg"] = "png") -> bytes:
     """The figure encoded as PNG or SVG."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=kind, dpi=110)
+    figure.savefig(buffer, format=kind, dpi=96)
     return buffer.getvalue()
 
 
