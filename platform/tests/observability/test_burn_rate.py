@@ -182,3 +182,22 @@ def test_thresholds_fire_on_the_failure_rate_and_on_the_duration_quantile() -> N
         AlertEvaluator([slow, slow])
     with pytest.raises(ValueError, match="max_ratio must be in"):
         FailureRateThreshold(name="x", window=timedelta(hours=1), max_ratio=1.0)
+
+
+def test_a_silenced_alert_reports_nothing_until_its_silence_ends(
+    replay: tuple[RunHistory, list[AlertEvent]],
+) -> None:
+    history, _ = replay
+    clock = SkippedClock(FAST[0])
+    evaluator = AlertEvaluator(burn_rate_alerts(SLO_), clock=clock)
+    evaluator.silence("wine_success_fast_burn", until=FAST[0] + timedelta(minutes=30))
+    seen = []
+    while clock.now <= FAST[0] + timedelta(minutes=40):
+        clock.now += timedelta(minutes=5)
+        seen += [(e.alert, e.at) for e in evaluator.check(history)]
+    fast = [at for alert, at in seen if alert == "wine_success_fast_burn"]
+    # Still firing when the silence ends: reported at the first check after it.
+    assert fast == [FAST[0] + timedelta(minutes=30)]
+    assert any(alert == "wine_success_medium_burn" for alert, _ in seen)
+    with pytest.raises(KeyError, match="no alert named 'nope'"):
+        evaluator.silence("nope", until=FAST[1])

@@ -345,7 +345,10 @@ class AlertEvaluator:
     alerts: Sequence[Alert]
     clock: Clock = utc_now
     firing: set[str] = field(default_factory=set)
-    """The names of the alerts firing at the last check."""
+    """The names of the alerts firing at the last check (a silenced alert keeps the state
+    it had when the silence began)."""
+    silences: dict[str, datetime] = field(default_factory=dict)
+    """Silenced alerts and when each silence ends."""
 
     def __post_init__(self) -> None:
         seen = [a.name for a in self.alerts]
@@ -359,10 +362,24 @@ class AlertEvaluator:
         now = self.clock()
         return [alert.evaluate(history, now) for alert in self.alerts]
 
+    def silence(self, alert: str, until: datetime) -> None:
+        """Report no change of ``alert`` before ``until``. An alert still firing when the
+        silence ends is reported then, as Alertmanager notifies after a silence expires.
+
+        Raises:
+            KeyError: When no alert has that name.
+        """
+        if alert not in {a.name for a in self.alerts}:
+            raise KeyError(f"no alert named {alert!r}")
+        self.silences[alert] = until
+
     def check(self, runs: RunHistory | Iterable[RunRecord]) -> list[AlertEvent]:
-        """Evaluate now; the alerts that started or stopped firing since the last check."""
+        """Evaluate now; the alerts that started or stopped firing since the last check
+        (silenced ones aside)."""
         events = []
         for state in self.evaluate(runs):
+            if self.silences.get(state.alert, state.at) > state.at:
+                continue
             was = state.alert in self.firing
             if state.firing != was:
                 change: Literal["firing", "resolved"] = "firing" if state.firing else "resolved"
