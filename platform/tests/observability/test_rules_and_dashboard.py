@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ import yaml
 from orchlab.errors import ConfigError
 from orchlab.observability import (
     KNOWN_METRICS,
+    RUNBOOK,
     SLO,
     AlertRulesError,
     DashboardError,
@@ -169,3 +172,16 @@ def test_the_dashboard_check_refuses_what_grafana_would(change: Any, message: st
     change(dashboard)
     with pytest.raises(DashboardError, match=message):
         check_dashboard(dashboard)
+
+
+def test_every_rules_runbook_link_has_its_section_in_the_runbook() -> None:
+    root = Path(__file__).resolve().parents[3]
+    runbook = (root / RUNBOOK).read_text(encoding="utf-8")
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line[3:].strip().lower()).replace(" ", "-")
+        for line in runbook.splitlines()
+        if line.startswith("## ")
+    }
+    for rule in alert_rules(ALERTS)["groups"][0]["rules"]:
+        page, anchor = rule["annotations"]["runbook_url"].split("#")
+        assert page == RUNBOOK and anchor in headings, anchor

@@ -1,4 +1,5 @@
-"""Observability for pipelines on Prefect, Temporal or in-process: traces, metrics, logs.
+"""Observability for pipelines on Prefect, Temporal or in-process: traces, metrics, logs,
+SLOs and alerts.
 
 One trace follows a pipeline run across its steps on either engine, under the same names
 (:mod:`orchlab.observability._names`):
@@ -19,6 +20,17 @@ One trace follows a pipeline run across its steps on either engine, under the sa
   :class:`RateCard` (:func:`load_rate_card` reads one from YAML).
 - **Logs**: :func:`configure_logging` (structlog: JSON in prod, readable in dev), each line
   with its trace and span ids and run fields, secrets masked.
+- **Run records**: :class:`RunRecord` from orchlab (:class:`RunRecorder`,
+  :func:`records_from_spans`) or from the engines (:func:`temporal_run_records`,
+  :func:`prefect_run_records`).
+- **SLOs and alerts**: :class:`SLO`, :func:`error_budget`, the SRE workbook's multiwindow
+  burn-rate alerts (:func:`burn_rate_alerts`) and thresholds (:class:`FailureRateThreshold`,
+  :class:`DurationThreshold`) evaluated by an :class:`AlertEvaluator` on an injectable
+  clock, exported as Prometheus rules (:func:`alert_rules_yaml`, checked by
+  :func:`check_alert_rules`) and drawn in a Grafana dashboard (:func:`grafana_dashboard`).
+- **Profiling**: :func:`critical_path` of a trace, :func:`workflow_activity_timings`
+  (schedule-to-start against execution, from Temporal's history); :func:`build_report`
+  and the figures behind ``orchlab report``.
 
 Example::
 
@@ -141,6 +153,7 @@ if TYPE_CHECKING:
     )
     from orchlab.observability._rules import (
         KNOWN_METRICS,
+        RUNBOOK,
         AlertRulesError,
         alert_rules,
         alert_rules_yaml,
@@ -181,6 +194,7 @@ _EXPORTS: dict[str, str] = {
     "BREAKER_STATE": "_names",
     "DEAD_LETTERS": "_names",
     "KNOWN_METRICS": "_rules",
+    "RUNBOOK": "_rules",
     "PIPELINE_DURATION": "_names",
     "PIPELINE_RUNS": "_names",
     "PIPELINE_WORKFLOW": "_engine_runs",
@@ -293,6 +307,7 @@ __all__ = [
     "PIPELINE_DURATION",
     "PIPELINE_RUNS",
     "PIPELINE_WORKFLOW",
+    "RUNBOOK",
     "SERVICE_NAME",
     "SLO",
     "SRE_WORKBOOK_RULES",
