@@ -27,7 +27,7 @@ def _state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def traced_run(tmp_path: Path) -> str:
+def traced_run(tmp_path: Path) -> str:  # one run: each report renders three figures
     """The run id of a traced local run of a two-step spec."""
     spec = tmp_path / "tiny.yaml"
     spec.write_text(SPEC)
@@ -37,7 +37,9 @@ def traced_run(tmp_path: Path) -> str:
     return path.stem
 
 
-def test_the_report_of_the_traced_runs_embeds_its_figures(traced_run: str, tmp_path: Path) -> None:
+def test_the_report_of_the_traced_runs_embeds_its_figures_as_png_or_svg(
+    traced_run: str, tmp_path: Path
+) -> None:
     older = datetime.now(UTC) - timedelta(hours=1)
     runs = write_run_records(tmp_path / "runs.jsonl", [
         RunRecord("tiny", "earlier-run", "prefect", "failed", older, older + timedelta(seconds=3)),
@@ -54,17 +56,13 @@ def test_the_report_of_the_traced_runs_embeds_its_figures(traced_run: str, tmp_p
     path_table = page.split("critical path")[1]
     assert path_table.index("<td>load</td>") < path_table.index("<td>check</td>")
 
-
-def test_the_report_can_embed_svg_and_cover_the_last_runs_only(
-    traced_run: str, tmp_path: Path
-) -> None:
     out = tmp_path / "report.html"
     result = runner.invoke(app, ["report", str(tmp_path / "state" / "traces"), "--svg",
                                  "--last", "1", "-o", str(out)])  # fmt: skip
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert page.count("<svg") == 3 and "data:image/png" not in page
-    assert "1 runs: SLI 100.00%" in result.output
+    assert "1 runs: SLI 100.00%" in result.output and "earlier-run" not in page
 
 
 def test_the_report_names_what_is_missing(tmp_path: Path) -> None:

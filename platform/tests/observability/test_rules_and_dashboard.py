@@ -156,8 +156,8 @@ def test_the_dashboard_has_the_panels_and_passes_the_schema_check() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.pop("uid"), "uid must be a str"),
-        (lambda d: d.update(schemaVersion="39"), "schemaVersion must be a int"),
+        (lambda d: d.pop("uid"), "uid must be a string"),
+        (lambda d: d.update(schemaVersion="39"), "schemaVersion must be an integer"),
         (lambda d: d["panels"][1].update(id=1), "id must be a unique integer"),
         (lambda d: d["panels"][1]["gridPos"].update(x=20), "inside the 24-column grid"),
         (lambda d: d["templating"]["list"].pop(0), r"variable '\$\{datasource\}' is not declared"),

@@ -275,9 +275,11 @@ def check_dashboard(
     Raises:
         DashboardError: On the first problem; the message names the panel.
     """
-    for key, kind in (("title", str), ("uid", str), ("schemaVersion", int), ("panels", list)):
+    fields = (("title", str, "a string"), ("uid", str, "a string"),
+              ("schemaVersion", int, "an integer"), ("panels", list, "a list"))  # fmt: skip
+    for key, kind, described in fields:
         if not isinstance(dashboard.get(key), kind) or isinstance(dashboard.get(key), bool):
-            raise DashboardError(f"dashboard: {key} must be a {kind.__name__}")
+            raise DashboardError(f"dashboard: {key} must be {described}")
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", dashboard["uid"]):
         raise DashboardError("dashboard: uid must be 1-40 letters, digits, '-' or '_'")
     variables = {v.get("name"): v for v in dashboard.get("templating", {}).get("list", [])}
