@@ -67,10 +67,11 @@ def report_command(
     runs with their SLI and error budget. The figures are embedded: the page needs no
     other file and no network.
 
-    Runs come from trace files (each run's root span) and from run-records files (written
-    by orchlab.observability.RunRecorder); a run in both counts once.
+    Runs come from trace files (each run's root span; orchlab run --trace writes one per
+    run) and from run-records files (written by orchlab.observability.RunRecorder); a run
+    in both counts once.
 
-    Example: orchlab run wine_training --trace && orchlab report --last 20 -o report.html
+    Example: orchlab report --last 20 -o report.html
     """
     from orchlab.config import get_settings
     from orchlab.observability import SLO, SLIKind, build_report, read_run_records, read_trace
