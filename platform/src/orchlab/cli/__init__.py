@@ -1,4 +1,5 @@
-"""The ``orchlab`` command line: services (up, down, status), pipelines (run) and the demo.
+"""The ``orchlab`` command line: services (up, down, status), pipelines (run), reports and the
+demo.
 
 Each command group lives in its own module and registers itself on :data:`app`. Commands
 raise; the root group reports every error on one line (see :mod:`orchlab.cli._errors`).
@@ -41,7 +42,7 @@ def _root(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to ``app``.
-    from orchlab.cli import audit, chaos, demo, dlq, run, services  # noqa: F401
+    from orchlab.cli import audit, chaos, demo, dlq, report, run, services  # noqa: F401
 
 
 def main() -> None:

@@ -192,11 +192,10 @@ def trace_cost(records: Iterable[SpanRecord], card: RateCard) -> RunCost:
     Raises:
         ValueError: When the records hold no ``pipeline:`` root span, or several runs.
     """
+    from orchlab.observability._records import run_root
+
     spans = list(records)
-    roots = [r for r in spans if r.attributes.get(Attr.RUN_ID) and r.parent_id is None]
-    if len(roots) != 1:
-        raise ValueError(f"expected the spans of one pipeline run, found {len(roots)} root span(s)")
-    root = roots[0]
+    root = run_root(spans)
     steps: dict[str, tuple[str, float, int, float]] = {}
     for span in spans:
         if not span.name.startswith(STEP_SPAN_PREFIX):

@@ -8,13 +8,14 @@ checks a trace whichever way it was captured. :func:`span_tree` draws one as tex
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchlab.errors import OrchlabError
+from orchlab.observability._names import Attr
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -106,6 +107,34 @@ def span_records(spans: Iterable[ReadableSpan]) -> list[SpanRecord]:
     return sorted((SpanRecord.from_span(s) for s in spans), key=lambda r: r.start_ns)
 
 
+def json_lines(
+    path: Path | str, what: str, item: str, error: type[Exception]
+) -> Iterator[tuple[str, Any]]:
+    """Each non-blank line of a JSONL file, parsed, with its ``file:line`` for messages.
+
+    Args:
+        path: The file.
+        what: What the file holds (``no <what> at <path>``).
+        item: What a line holds (``<file>:<line>: not <item> (...)``).
+        error: The exception to raise.
+
+    Raises:
+        error: When the file is missing or a line is not JSON.
+    """
+    source = Path(path)
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise error(f"no {what} at {source}") from None
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                data = json.loads(line)
+            except ValueError as exc:
+                raise error(f"{source}:{number}: not {item} ({exc})") from None
+            yield f"{source}:{number}", data
+
+
 def read_trace(path: Path | str) -> list[SpanRecord]:
     """Read a JSONL trace file (``orchlab run --trace``), in start order.
 
@@ -113,20 +142,25 @@ def read_trace(path: Path | str) -> list[SpanRecord]:
         TraceFileError: When the file is missing or a line is not a span; the message
             names the line.
     """
-    source = Path(path)
-    try:
-        lines = source.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise TraceFileError(f"no trace file at {source}") from None
     records = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for where, data in json_lines(path, "trace file", "a span", TraceFileError):
         try:
-            records.append(SpanRecord.from_json(json.loads(line)))
+            records.append(SpanRecord.from_json(data))
         except (ValueError, KeyError, TypeError) as exc:
-            raise TraceFileError(f"{source}:{number}: not a span ({exc})") from None
+            raise TraceFileError(f"{where}: not a span ({exc})") from None
     return sorted(records, key=lambda r: r.start_ns)
+
+
+def run_root(spans: Iterable[SpanRecord]) -> SpanRecord:
+    """The root span of the one pipeline run among ``spans``.
+
+    Raises:
+        ValueError: When the spans hold no run's root span, or several.
+    """
+    roots = [r for r in spans if r.attributes.get(Attr.RUN_ID) and r.parent_id is None]
+    if len(roots) != 1:
+        raise ValueError(f"expected the spans of one pipeline run, found {len(roots)} root span(s)")
+    return roots[0]
 
 
 def children(records: Iterable[SpanRecord]) -> dict[str | None, list[SpanRecord]]:
@@ -183,7 +217,9 @@ __all__ = [
     "TraceFileError",
     "ancestors",
     "children",
+    "json_lines",
     "read_trace",
+    "run_root",
     "span_records",
     "span_tree",
 ]
