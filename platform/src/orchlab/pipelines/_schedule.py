@@ -235,7 +235,8 @@ def prefect_deployment(
     """A Prefect deployment of the pipeline on its schedule, to ``apply()`` or ``serve()``.
 
     ``prefect.serve(prefect_deployment("wine_training"))`` registers it and runs its
-    scheduled runs in this process; what Prefect cannot express is in
+    scheduled runs in this process (``deployment.apply()`` only registers it; from async code
+    ``await deployment.apply()``); what Prefect cannot express is in
     :func:`prefect_schedules`' ``unsupported``.
     """
     from orchlab.pipelines._prefect import scheduled_pipeline_flow
@@ -252,6 +253,7 @@ def prefect_deployment(
         concurrency_limit=scheduling.concurrency_limit,
         description=f"pipeline {loaded.name} v{loaded.version} on its schedule",
         tags=["orchlab", f"pipeline:{loaded.name}"],
+        _sync=True,  # a deployment object, also when called from async code
     )
 
 
