@@ -253,7 +253,7 @@ def prefect_deployment(
         concurrency_limit=scheduling.concurrency_limit,
         description=f"pipeline {loaded.name} v{loaded.version} on its schedule",
         tags=["orchlab", f"pipeline:{loaded.name}"],
-        _sync=True,  # a deployment object, also when called from async code
+        _sync=True,  # type: ignore[call-arg]  # a deployment, also when called from async code
     )
 
 
