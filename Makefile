@@ -23,7 +23,7 @@ BASETEMP = $(if $(ORCHLAB_TEST_OUT),--basetemp=$(ORCHLAB_TEST_OUT)/$(1))
 test-reset:
 	@rm -f .state/phases.tsv && mkdir -p .state && date +%s > .state/phases.start
 
-.PHONY: chaos bench test-with-engines test-reset install lab test demo lint typecheck labs-check docs-check docs validate test-platform test-grader test-notebooks assign clean help
+.PHONY: chaos bench test-with-engines test-reset install lab test demo lint typecheck labs-check docs-check docs validate test-platform test-grader test-grader-isolation test-grader-rest test-notebooks assign clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
@@ -81,8 +81,21 @@ validate: $(STAMP)
 test-platform: $(STAMP)
 	@$(PHASE) platform-tests -- $(PY) -m pytest platform/tests tools/tests -q $(call BASETEMP,platform)
 
-test-grader: $(STAMP)
-	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q $(call BASETEMP,grader)
+# The grader's tests in two phases of about the same length, so that make test can run them
+# beside the other phases: the isolation tests (hostile submissions, sandboxes, engines,
+# distributed workers) and the rest. make test-grader runs both.
+GRADER_ISOLATION := $(addprefix grading/tests/,test_engines.py test_sandbox.py \
+	test_distributed.py test_hostile.py test_rootfs.py)
+
+test-grader: test-grader-isolation test-grader-rest
+
+test-grader-isolation: $(STAMP)
+	@$(PHASE) grader-isolation -- $(PY) -m pytest $(GRADER_ISOLATION) -q \
+		$(call BASETEMP,grader-isolation)
+
+test-grader-rest: $(STAMP)
+	@$(PHASE) grader-tests -- $(PY) -m pytest grading/tests -q \
+		$(addprefix --ignore=,$(GRADER_ISOLATION)) $(call BASETEMP,grader)
 
 test-notebooks: $(STAMP)
 	@$(PHASE) notebooks -- $(PY) -m pytest --nbval-lax solutions -q $(call BASETEMP,notebooks)
@@ -98,7 +111,9 @@ test: test-reset $(STAMP) lint typecheck labs-check docs-check  ## install, then
 	$(PHASE) secret-scan -- $(PY) tools/secret_scan.py --env ORCHLAB_SECRET_SUITE_TOKEN "$$ORCHLAB_TEST_OUT" || rc=1; \
 	rm -rf "$$ORCHLAB_TEST_OUT"; $(PHASE) --summary; exit $$rc
 
-test-with-engines: test-platform test-grader test-notebooks validate
+# make -j2 starts these in this order, each as soon as a slot is free: the longest first, so
+# that the two slots end close together and no long phase is left to run alone at the end.
+test-with-engines: test-platform test-grader-isolation test-grader-rest validate test-notebooks
 
 clean:  ## remove the environment and all local state
 	rm -rf $(VENV) .state

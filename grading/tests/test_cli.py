@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import LAB, code, solution_cells, write_notebook
 
+from labgrader.assign import assign
+from labgrader.course import find_course
+
 
 def labgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -24,7 +27,9 @@ def labgrader(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def assigned(course: Path) -> Path:
-    assert labgrader("assign", cwd=course).returncode == 0
+    """The course with its starters written (in this process: ``labgrader assign`` as a
+    command is the subject of the assign tests)."""
+    assert assign(course=find_course(course)).ok
     return course
 
 

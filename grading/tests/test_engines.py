@@ -9,6 +9,11 @@ answer (which raises with the tally, so the row's message carries it). The hones
 are the solution plus a cell that looks for anything the hostile one left and crashes its
 own run (0 points) when it finds any. The test itself leaves a workflow and a flow run on
 the batch's shared engines first, and checks they are untouched afterwards.
+
+The batch is graded on three of the lab's exercises, with their real checks: ``dag-order``
+(which carries the tally) and the two that run on the engines, ``temporal-pipeline`` and
+``prefect-pipeline``. The other exercises are pure Python and add nothing to a claim about
+the engines (the whole lab is graded by ``labgrader validate`` and the grader's own tests).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import time
 import uuid
 from datetime import timedelta
@@ -34,6 +40,9 @@ from labgrader.services import service_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "01-pipeline-patterns" / "01-pipeline-patterns.ipynb"
+CHECKS = ROOT / "grading" / "checks" / "01-pipeline-patterns"
+EXERCISES = {"dag-order", "temporal-pipeline", "prefect-pipeline"}
+"""The exercises graded: the tally's and the two on the engines."""
 MARK = "labgrader-engines-9431"
 
 ATTACK = f'''
@@ -193,14 +202,22 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         flow = _created(http, "/flows/", {"name": f"bystander-{MARK}"})
         flow_run = _created(http, "/flow_runs/", {"flow_id": flow})
 
-    subs = tmp_path_factory.mktemp("engines") / "subs"
+    base = tmp_path_factory.mktemp("engines")
+    checks = base / "checks" / CHECKS.name
+    checks.mkdir(parents=True)
+    shutil.copy(CHECKS / "conftest.py", checks)
+    for exercise in EXERCISES:
+        shutil.copy(CHECKS / f"test_{exercise.replace('-', '_')}.py", checks)
+    subs = base / "subs"
     _notebook(subs / "a-hostile.ipynb", ATTACK, before="dag-order")
     for name in ("b-honest", "c-honest"):
         _notebook(subs / f"{name}.ipynb", PROBE)
     old = Path.cwd()
     os.chdir(ROOT)
     try:
-        report = grade_batch(lab="01", submissions=[subs], out=subs.parent / "graded", jobs=2)
+        report = grade_batch(
+            lab="01", submissions=[subs], out=base / "graded", jobs=2, checks_dir=checks
+        )
     finally:
         os.chdir(old)
     return {
@@ -230,7 +247,9 @@ def test_honest_neighbours_keep_full_marks(batch: dict[str, object]) -> None:
     for name in ("b-honest", "c-honest"):
         row = _rows(batch)[name]
         assert (row.status, row.score) == (Status.GRADED, row.max_score), (row.message, row.checks)
-        assert row.max_score == 100
+        assert row.max_score > 0
+        assert {c["exercise"] for c in row.checks} == EXERCISES
+        assert all(c["passed"] for c in row.checks), row.checks
 
 
 def test_the_hostile_submission_sees_and_terminates_only_its_own_workflows(
