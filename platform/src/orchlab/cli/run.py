@@ -229,6 +229,12 @@ def _run(
     if engine is EngineName.PREFECT:
         url = runtime.prefect_api_url()
         runtime.use_prefect(url)  # with the configured API key, if any
+        # Parameters checked and the server reached before Prefect is imported (seconds of
+        # imports), so a bad parameter or an unreachable server fails at once.
+        from orchlab.pipelines import build_plan
+
+        build_plan(spec, params)
+        runtime.reach_prefect(url, source=runtime.prefect_api_source(url))
         from orchlab.pipelines import run_prefect
 
         return run_prefect(spec, params, api_url=url, **options)
