@@ -17,6 +17,8 @@ Checks are pytest files run with :mod:`labgrader.pytest_plugin`.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,6 +81,22 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_WHERE})
+
+
+class _Package(types.ModuleType):
+    """``labgrader.assign`` and ``labgrader.validate`` are functions, as they were when this
+    package imported them eagerly, although modules of the same names exist: when the import
+    system binds such a submodule on the package, the function of that name is bound instead
+    (otherwise ``from labgrader import assign`` would give the module once anything had
+    imported ``labgrader.assign``)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _WHERE:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
