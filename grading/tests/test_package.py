@@ -19,8 +19,7 @@ def test_functions_named_like_their_modules_stay_functions() -> None:
 
 def test_importing_the_package_loads_none_of_its_stages() -> None:
     code = (
-        "import sys, labgrader; "
-        "print(sorted(m for m in sys.modules if m.startswith('labgrader.')))"
+        "import sys, labgrader; print(sorted(m for m in sys.modules if m.startswith('labgrader.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
