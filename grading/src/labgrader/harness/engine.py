@@ -111,6 +111,10 @@ async def worker(
     A check's own workflow classes run on a worker here instead, and the notebook's
     activities among ``activities`` are called in its process from that worker.
     """
+    # An explicit build id: left unset, the SDK hashes every loaded module to make one, which
+    # costs about 2 s per worker in a process that has imported the notebook's libraries.
+    if "deployment_config" not in options:  # a versioned worker names its own build
+        options.setdefault("build_id", "labgrader-checks")
     theirs = any(_is_notebooks(w) for w in (*workflows, *activities))
     if isinstance(nb, NotebookProxy) and any(not _is_notebooks(w) for w in workflows):
         # The check's own workflows run here; the notebook's activities, called from here.
