@@ -16,7 +16,8 @@ One trace follows a pipeline run across its steps on either engine, under the sa
   durations, retries, breaker states, dead-letter depth) and :func:`temporal_runtime` for
   the Temporal SDK's own metrics (a Prometheus endpoint, or a ``MetricBuffer`` read with
   :func:`buffered_metrics`).
-- **Cost**: :func:`run_cost` / :func:`trace_cost` price a run's step time by a
+- **Cost**: :class:`CostLedger` and :class:`Budget` sum priced runs per team and day and
+  alert on a passed limit; :func:`run_cost` / :func:`trace_cost` price a run's step time by a
   :class:`RateCard` (:func:`load_rate_card` reads one from YAML).
 - **Logs**: :func:`configure_logging` (structlog: JSON in prod, readable in dev), each line
   with its trace and span ids and run fields, secrets masked.
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
         burn_rate_alerts,
         burn_rate_series,
     )
+    from orchlab.observability._budget import Budget, BudgetAlert, CostLedger, LedgerEntry
     from orchlab.observability._cost import (
         RateCard,
         Resources,
@@ -295,6 +297,10 @@ _EXPORTS: dict[str, str] = {
     "waterfall_figure": "_figures",
     "workflow_activity_timings": "_profile",
     "write_run_records": "_runs",
+    "Budget": "_budget",
+    "BudgetAlert": "_budget",
+    "CostLedger": "_budget",
+    "LedgerEntry": "_budget",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -323,15 +329,19 @@ __all__ = [
     "AlertRulesError",
     "AlertState",
     "Attr",
+    "Budget",
+    "BudgetAlert",
     "BurnRateAlert",
     "BurnRateRule",
     "Clock",
+    "CostLedger",
     "CriticalPath",
     "DashboardError",
     "DurationThreshold",
     "ErrorBudget",
     "FailureRateThreshold",
     "JsonlSpanExporter",
+    "LedgerEntry",
     "LogHandle",
     "MetricSample",
     "MetricsServer",
