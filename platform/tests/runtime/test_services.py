@@ -53,3 +53,15 @@ def test_ui_is_served_when_asked(tmp_path: Path) -> None:
     with TemporalDevServer(tmp_path, ui=True) as server:
         assert server.ui_url is not None
         assert port_open("127.0.0.1", server.ui_port)
+
+
+def test_the_wait_for_health_is_the_startup_timeout_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `orchlab exec`, the test fixtures and `make lab` all start services through here: a slow
+    # machine lengthens the wait with ORCHLAB_STARTUP_TIMEOUT (a near-zero one proves it is read).
+    monkeypatch.setenv("ORCHLAB_STARTUP_TIMEOUT", "0.001")
+    server = TemporalDevServer(tmp_path)
+    with pytest.raises(ServiceError, match=r"temporal was not healthy after 0 s"):
+        server.start()
+    assert server.port is not None and not port_open(server.host, server.port)  # stopped

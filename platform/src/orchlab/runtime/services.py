@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
+from orchlab.config import get_settings
 from orchlab.errors import ServiceError
 from orchlab.runtime._process import ManagedProcess, free_port, http_ok, port_open
 
@@ -112,11 +113,12 @@ class EmbeddedService(ABC):
     def record(self) -> ServiceRecord:
         """This service as a :class:`ServiceRecord`."""
 
-    def start(self, *, timeout: float = 120.0, tie_to_parent: bool = True) -> Self:
+    def start(self, *, timeout: float | None = None, tie_to_parent: bool = True) -> Self:
         """Start the service and wait until it is healthy.
 
         Args:
-            timeout: Seconds to wait for health.
+            timeout: Seconds to wait for health; by default the ``startup_timeout`` setting
+                (``ORCHLAB_STARTUP_TIMEOUT``, 120 s).
             tie_to_parent: Stop the service when this process dies (tests, kernels). ``orchlab
                 up`` without ``--foreground`` passes False so the services outlive it.
 
@@ -134,6 +136,8 @@ class EmbeddedService(ABC):
             tie_to_parent=tie_to_parent,
         )
         self.process.start()
+        if timeout is None:
+            timeout = get_settings().startup_timeout
         self.process.wait_healthy(self.healthy, timeout=timeout)
         return self
 
@@ -372,7 +376,7 @@ class JupyterLab(EmbeddedService):
         no update check. A learner's own settings still win."""
         return self.state_dir / "app-settings"
 
-    def start(self, *, timeout: float = 120.0, tie_to_parent: bool = True) -> Self:
+    def start(self, *, timeout: float | None = None, tie_to_parent: bool = True) -> Self:
         """Write the course's JupyterLab defaults, then start it (see
         :meth:`EmbeddedService.start`)."""
         self.app_settings_dir.mkdir(parents=True, exist_ok=True)

@@ -343,7 +343,7 @@ def run_link(
 _owned: dict[str, EmbeddedService] = {}
 
 
-def _own(service: EmbeddedService, timeout: float) -> EmbeddedService:
+def _own(service: EmbeddedService, timeout: float | None) -> EmbeddedService:
     service.start(timeout=timeout)
     _owned[service.name] = service
     atexit.register(service.stop)
@@ -389,7 +389,7 @@ def ensure_temporal(*, timeout: float = 60.0) -> str:
     return server.address
 
 
-def ensure_prefect(*, timeout: float = 120.0) -> str:
+def ensure_prefect(*, timeout: float | None = None) -> str:
     """Like :func:`prefect_api_url`, but start a Prefect server owned by this process when
     none is found (stopped when the process exits). Points Prefect in this process at it.
 
