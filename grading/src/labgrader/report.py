@@ -45,11 +45,12 @@ def result_table(result: GradeResult, *, title: str | None = None) -> Table:
         else:
             reasons = [f"{c.name.rpartition('::')[2]}: {c.message}" for c in failed]
         table.add_row(
-            ex.exercise,
+            Text(ex.exercise),
             verdict,
             f"{_pts(ex.points)}/{_pts(ex.max_points)}",
             f"{ex.seconds:.2f} s",
-            "\n".join(reasons),
+            # Plain text: a check's message quotes learner values ("[1, 2]"), never markup.
+            Text("\n".join(reasons)),
         )
     return table
 
@@ -171,10 +172,10 @@ def batch_table(report: BatchReport) -> Table:
     }
     for row in report.rows:
         table.add_row(
-            row.learner,
+            Text(row.learner),  # file names and messages are the learners': never markup
             Text(row.status.value, style=styles[row.status.value]),
             f"{_pts(row.score)}/{_pts(row.max_score)}",
-            row.message,
+            Text(row.message),
         )
     return table
 
