@@ -294,9 +294,12 @@ class WandbTracker:
         self._open().log_artifact(artifact)
 
     def end_run(self, status: RunStatus) -> None:
-        """Finish the open run (exit code 0 when it succeeded, else 1)."""
+        """Finish the open run (exit code 0 when it succeeded, else 1); its files are
+        complete on return (W&B's service, which writes them, is shut down)."""
         self._open().finish(exit_code=0 if status == "succeeded" else 1)
         self._run = None
+        # finish() may return before the service has flushed the run's transaction log.
+        self._wandb.teardown()
 
 
 def _artifact_name(path: Path) -> str:
