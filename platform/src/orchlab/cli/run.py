@@ -26,6 +26,13 @@ if TYPE_CHECKING:
 console = Console()
 
 
+class TrackerChoice(StrEnum):
+    """Where ``orchlab run --track`` records the run."""
+
+    MLFLOW = "mlflow"
+    WANDB = "wandb"
+
+
 class EngineName(StrEnum):
     """Where ``orchlab run`` runs a pipeline."""
 
@@ -142,6 +149,13 @@ def run_command(
         Path | None,
         typer.Option("--trace-file", help="Write the run's trace to this file (implies --trace)."),
     ] = None,
+    track: Annotated[
+        TrackerChoice | None,
+        typer.Option(
+            "--track",
+            help="Record the run in MLflow (.state/mlflow) or W&B offline (.state/wandb).",
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline spec on an engine, or validate it and show its plan with --dry-run.
 
@@ -152,7 +166,9 @@ def run_command(
 
     With --trace, the run's spans (the run, each step attempt, and the engine's own flow,
     task, workflow and activity spans) are written to a JSONL file and drawn as a tree;
-    with OTEL_EXPORTER_OTLP_ENDPOINT set they also go to that collector.
+    with OTEL_EXPORTER_OTLP_ENDPOINT set they also go to that collector. With --track, the
+    run (parameters, step metrics, the registered model) is recorded in a local MLflow store
+    or an offline W&B run (no account, no network).
 
     Example: orchlab run wine_training --engine temporal -p seed=7 --trace
     """
@@ -178,10 +194,22 @@ def run_command(
     with quiet, _tracing(trace_path):
         result = _run(loaded, params, engine, task_queue, workdir, registry_dir, run_id)
     _show_result(result)
+    if track is not None:
+        _track(track, result)
     if trace_path is not None:
         _show_trace(trace_path)
     if not result.succeeded:
         fail(f"pipeline {result.pipeline!r} failed: {result.error}")
+
+
+def _track(choice: TrackerChoice, result: PipelineResult) -> None:
+    from orchlab.observability import TrackerError, make_tracker, track_result
+
+    try:
+        tracked = track_result(make_tracker(choice.value), result)
+    except TrackerError as exc:
+        fail(str(exc))
+    console.print(f"tracked in {choice.value} as run {tracked}", highlight=False, soft_wrap=True)
 
 
 def _default_trace_path(run_id: str) -> Path:
@@ -247,4 +275,4 @@ def _run(
     return asyncio.run(on_temporal())
 
 
-__all__ = ["EngineName", "run_command"]
+__all__ = ["EngineName", "TrackerChoice", "run_command"]

@@ -29,6 +29,8 @@ One trace follows a pipeline run across its steps on either engine, under the sa
   :class:`DurationThreshold`) evaluated by an :class:`AlertEvaluator` on an injectable
   clock, exported as Prometheus rules (:func:`alert_rules_yaml`, checked by
   :func:`check_alert_rules`) and drawn in a Grafana dashboard (:func:`grafana_dashboard`).
+- **Run tracking**: a :class:`Tracker` (:class:`MlflowTracker`, :class:`WandbTracker`
+  offline, or your own) fed by :func:`track_result` or :func:`track_runs`.
 - **Profiling**: :func:`critical_path` of a trace, :func:`workflow_activity_timings`
   (schedule-to-start against execution, from Temporal's history); :func:`build_report`
   and the figures behind ``orchlab report``.
@@ -190,8 +192,30 @@ if TYPE_CHECKING:
         trace_to_file,
         traced_client,
     )
+    from orchlab.observability._trackers import (
+        MlflowTracker,
+        Tracker,
+        TrackerError,
+        TrackerName,
+        WandbTracker,
+        make_tracker,
+        result_artifacts,
+        result_metrics,
+        track_result,
+        track_runs,
+    )
 
 _EXPORTS: dict[str, str] = {
+    "MlflowTracker": "_trackers",
+    "Tracker": "_trackers",
+    "TrackerError": "_trackers",
+    "TrackerName": "_trackers",
+    "WandbTracker": "_trackers",
+    "make_tracker": "_trackers",
+    "result_artifacts": "_trackers",
+    "result_metrics": "_trackers",
+    "track_result": "_trackers",
+    "track_runs": "_trackers",
     "BREAKER_FAILURES": "_names",
     "BREAKER_STATE": "_names",
     "DEAD_LETTERS": "_names",
@@ -345,6 +369,7 @@ __all__ = [
     "LogHandle",
     "MetricSample",
     "MetricsServer",
+    "MlflowTracker",
     "ObservedRun",
     "PathStep",
     "PipelineMetrics",
@@ -364,6 +389,10 @@ __all__ = [
     "StepCost",
     "TraceFileError",
     "Tracing",
+    "Tracker",
+    "TrackerError",
+    "TrackerName",
+    "WandbTracker",
     "activity_timings",
     "add_run_observer",
     "add_trace_context",
@@ -390,6 +419,7 @@ __all__ = [
     "grafana_dashboard",
     "latency_histogram",
     "load_rate_card",
+    "make_tracker",
     "observe_run",
     "otlp_exporter",
     "pipeline_span_name",
@@ -399,6 +429,8 @@ __all__ = [
     "read_trace",
     "records_from_spans",
     "remove_run_observer",
+    "result_artifacts",
+    "result_metrics",
     "run_cost",
     "select",
     "span_records",
@@ -411,6 +443,8 @@ __all__ = [
     "trace_to_file",
     "traced_client",
     "tracing_active",
+    "track_result",
+    "track_runs",
     "utc_now",
     "waterfall_figure",
     "workflow_activity_timings",
